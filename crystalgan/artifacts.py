@@ -1,0 +1,189 @@
+"""Schemas of the artefacts passed between stages, and atomic reading/writing of them.
+
+Every Parquet table and NPY array a stage writes is declared here once; readers check
+what they read against the same declaration, so a stale or foreign file fails loudly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+MAX_ATOMS = 18  # rows per species slot in the tensor encoding
+N_SLOTS = 4  # lattice, H, A, B
+SLOT_NAMES = ("lattice", "H", "A", "B")
+
+CURATED = pa.schema(
+    [
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("sha256", pa.string()),
+        ("formula", pa.string()),
+        ("n_H", pa.int32()),
+        ("n_metal", pa.int32()),
+        ("volume", pa.float64()),
+        ("spacegroup", pa.string()),
+        ("prototype", pa.int32()),
+        ("lattice", pa.list_(pa.float64(), 9)),
+        ("species", pa.list_(pa.string())),
+        ("cart_coords", pa.list_(pa.float64())),
+    ]
+)
+
+REJECTED = pa.schema([("domain", pa.string()), ("source", pa.string()), ("reason", pa.string())])
+
+PAIRS = pa.schema(
+    [
+        ("domain", pa.string()),
+        ("index", pa.int32()),
+        ("partner_index", pa.int32()),
+        ("method", pa.string()),
+    ]
+)
+
+ENCODED_LONG = pa.schema(
+    [
+        ("structure_id", pa.string()),
+        ("slot", pa.string()),
+        ("row", pa.int8()),
+        ("x", pa.float32()),
+        ("y", pa.float32()),
+        ("z", pa.float32()),
+    ]
+)
+
+LOSSES = pa.schema(
+    [("stage", pa.string()), ("epoch", pa.int32()), ("step", pa.int64()), ("term", pa.string()), ("value", pa.float64())]
+)
+
+PAIR_TYPES = ("H-H", "A-A", "B-B", "A-B")
+
+FILTERED = pa.schema(
+    [
+        ("candidate", pa.int64()),
+        ("poscar", pa.string()),
+        ("formula", pa.string()),
+        ("n_H", pa.int32()),
+        ("n_A", pa.int32()),
+        ("n_B", pa.int32()),
+        ("is_ternary", pa.bool_()),
+    ]
+    + [(f"{kind}_{pair}", pa.float64()) for pair in ("HH", "AA", "BB", "AB") for kind in ("min", "max")]
+    + [
+        ("valid", pa.bool_()),
+        ("reason", pa.string()),
+        ("unique", pa.bool_()),
+        ("novel", pa.bool_()),
+        ("novel_framework", pa.bool_()),
+        ("spacegroup", pa.string()),
+        ("cdvae_valid", pa.bool_()),
+        ("switendick", pa.bool_()),
+    ]
+)
+
+
+class ArtifactError(ValueError):
+    """An artefact is missing or does not have its declared schema."""
+
+
+@contextmanager
+def atomic_path(path: Path | str):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_table(df: pd.DataFrame, path: Path | str, schema: pa.Schema) -> None:
+    """Write ``df`` as Parquet with exactly ``schema`` (column order and types), atomically."""
+    missing = [n for n in schema.names if n not in df.columns]
+    if missing:
+        raise ArtifactError(f"{path}: table lacks columns {missing}")
+    table = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+def read_table(path: Path | str, schema: pa.Schema) -> pd.DataFrame:
+    """Read a Parquet table and check it has ``schema``'s columns and types."""
+    path = Path(path)
+    if not path.is_file():
+        raise ArtifactError(f"{path}: no such file (run the stage that writes it first)")
+    table = pq.read_table(path)
+    for field in schema:
+        if field.name not in table.schema.names:
+            raise ArtifactError(f"{path}: column {field.name!r} missing")
+        if not table.schema.field(field.name).type.equals(field.type):
+            raise ArtifactError(
+                f"{path}: column {field.name!r} is {table.schema.field(field.name).type}, expected {field.type}"
+            )
+    return table.select(schema.names).to_pandas()
+
+
+def write_npy(array: np.ndarray, path: Path | str) -> None:
+    """Save an array atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.save(fh, array)
+
+
+def read_npy(path: Path | str, dtype, shape_tail: tuple = ()) -> np.ndarray:
+    """Load an array and check its dtype and trailing shape."""
+    path = Path(path)
+    if not path.is_file():
+        raise ArtifactError(f"{path}: no such file (run the stage that writes it first)")
+    array = np.load(path)
+    if array.dtype != np.dtype(dtype):
+        raise ArtifactError(f"{path}: dtype {array.dtype}, expected {np.dtype(dtype)}")
+    if shape_tail and tuple(array.shape[-len(shape_tail) :]) != tuple(shape_tail):
+        raise ArtifactError(f"{path}: shape {array.shape}, expected [..., {', '.join(map(str, shape_tail))}]")
+    return array
+
+
+def read_structures(path: Path | str) -> tuple[np.ndarray, np.ndarray]:
+    """Read an encoded domain: tensors ``[N, 4, 18, 3]`` float32 and counts ``[N, 3]`` int32."""
+    path = Path(path)
+    x = read_npy(path, np.float32, (N_SLOTS, MAX_ATOMS, 3))
+    counts = read_npy(counts_path(path), np.int32, (3,))
+    if len(x) != len(counts):
+        raise ArtifactError(f"{path}: {len(x)} structures but {len(counts)} count rows")
+    return x, counts
+
+
+def write_structures(x: np.ndarray, counts: np.ndarray, path: Path | str) -> None:
+    """Write an encoded domain (tensors and the atom counts beside them)."""
+    write_npy(np.asarray(x, np.float32), path)
+    write_npy(np.asarray(counts, np.int32), counts_path(path))
+
+
+def counts_path(path: Path | str) -> Path:
+    """``X.npy`` -> ``X_counts.npy``: the atom counts (n_H, n_A, n_B) of an encoded domain."""
+    path = Path(path)
+    return path.with_name(path.stem + "_counts.npy")
+
+
+def write_json(obj, path: Path | str) -> None:
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: Path | str) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ArtifactError(f"{path}: no such file (run the stage that writes it first)")
+    return json.loads(path.read_text())

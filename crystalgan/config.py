@@ -1,0 +1,32 @@
+"""Checks of a workflow config beyond its JSON schema (run before any job starts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pymatgen.core.periodic_table import Element
+
+
+class ConfigError(ValueError):
+    """A config value is wrong; the message names the key."""
+
+
+def check(config: dict, base: Path | str = ".") -> None:
+    """Raise ConfigError naming the first bad key: unknown elements, bad windows, missing folders."""
+    names = [s["name"] for s in config["systems"]]
+    for name in {n for n in names if names.count(n) > 1}:
+        raise ConfigError(f"systems: name {name!r} is used more than once")
+    for k, system in enumerate(config["systems"]):
+        for key in ("A", "B"):
+            if not Element.is_valid_symbol(system[key]):
+                raise ConfigError(f"systems[{k}].{key}: {system[key]!r} is not an element symbol")
+        if system["A"] == system["B"]:
+            raise ConfigError(f"systems[{k}]: A and B are both {system['A']}")
+        for key in ("AH", "BH"):
+            folder = Path(base, system[key])
+            if not folder.is_dir():
+                raise ConfigError(f"systems[{k}].{key}: folder {system[key]!r} does not exist")
+    for section in ("geometry", "filter"):
+        d1, d2 = config[section]["d1"], config[section]["d2"]
+        if d1 >= d2:
+            raise ConfigError(f"{section}: d1 = {d1} must be smaller than d2 = {d2}")

@@ -1,0 +1,396 @@
+"""Curation: read a folder of binary hydride structures, validate, deduplicate and pair them.
+
+Input folders are only read. Every file either becomes a row of the curated table or a
+row of ``rejected.parquet`` with a human-readable reason; a bad file never stops the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pymatgen.analysis.structure_matcher import StructureMatcher
+from pymatgen.core import Element, Lattice, Structure
+from pymatgen.io.cif import CifParser
+from pymatgen.io.vasp import Poscar
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+from crystalgan.artifacts import CURATED, MAX_ATOMS, PAIRS, REJECTED, write_table
+
+log = logging.getLogger(__name__)
+
+STRUCTURE_SUFFIXES = {".vasp", ".poscar", ".cif", ".mat", ""}
+STRUCTURE_PREFIXES = ("POSCAR", "CONTCAR")
+
+
+class Rejected(Exception):
+    """A file (or one structure in it) fails curation; the message is the reason."""
+
+
+class CurationError(RuntimeError):
+    """A whole domain cannot be curated (missing folder, too few good structures)."""
+
+
+@dataclass
+class Entry:
+    id: str
+    source: str
+    sha256: str
+    structure: Structure
+
+
+def is_candidate_file(path: Path) -> bool:
+    """Whether a folder entry looks like a structure file (POSCAR*, CONTCAR*, *.vasp, *.cif, *.mat)."""
+    if path.name.startswith("."):
+        return False
+    return path.name.upper().startswith(STRUCTURE_PREFIXES) or path.suffix.lower() in STRUCTURE_SUFFIXES - {""}
+
+
+def read_source(path: Path, max_bytes: int) -> tuple[bytes, list[tuple[str, Structure]]]:
+    """Read one file; return its bytes and (id suffix, structure) pairs, or raise Rejected."""
+    if path.is_dir():
+        raise Rejected("is a directory, not a structure file")
+    if not path.is_file():
+        raise Rejected("not a regular file")
+    size = path.stat().st_size
+    if size == 0:
+        raise Rejected("empty file")
+    if size > max_bytes:
+        raise Rejected(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; not parsed")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Rejected(f"cannot read file: {exc.strerror or exc}") from None
+    if path.suffix.lower() == ".mat":
+        return data, _parse_mat(data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Rejected(f"not a UTF-8 text file (invalid byte at offset {exc.start})") from None
+    if "\x00" in text:
+        raise Rejected("binary content (NUL bytes), not a structure file")
+    if path.suffix.lower() == ".cif":
+        return data, [("", _parse_cif(text))]
+    return data, [("", _parse_poscar(text))]
+
+
+def _parse_poscar(text: str) -> Structure:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Poscar.from_str(text, read_velocities=False).structure
+    except Exception as exc:  # pymatgen raises many types on malformed input
+        raise Rejected(f"malformed POSCAR: {_brief(exc)}") from None
+
+
+def _parse_cif(text: str) -> Structure:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            structures = CifParser(io.StringIO(text), occupancy_tolerance=1.0).parse_structures(primitive=False)
+    except Exception as exc:
+        raise Rejected(f"malformed CIF: {_brief(exc)}") from None
+    if len(structures) != 1:
+        raise Rejected(f"CIF holds {len(structures)} structures, expected 1")
+    s = structures[0]
+    if not s.is_ordered:
+        site = next(site for site in s if not site.is_ordered)
+        raise Rejected(f"partial occupancy ({site.species_string} at {np.round(site.frac_coords, 3).tolist()})")
+    return s
+
+
+def _parse_mat(data: bytes) -> list[tuple[str, Structure]]:
+    """Legacy CrystalGAN ``.mat``: a cell array of structures ``[lattice, H, A, B]`` (Cartesian).
+
+    Either variables ``lattice, H, A, B`` for one structure, or one cell-array variable of
+    shape (N, 4) with one structure per row. Zero-size or all-zero uint8 arrays are empty slots.
+    """
+    from scipy.io import loadmat
+
+    try:
+        mat = loadmat(io.BytesIO(data))
+    except Exception as exc:
+        raise Rejected(f"unreadable .mat file: {_brief(exc)}") from None
+    if all(k in mat for k in ("lattice", "H", "A", "B")):
+        rows = [[mat[k] for k in ("lattice", "H", "A", "B")]]
+    else:
+        cells = [v for k, v in mat.items() if not k.startswith("__") and getattr(v, "dtype", None) == object]
+        if len(cells) != 1:
+            raise Rejected(".mat file has no cell array of [lattice, H, A, B] structures")
+        cell = cells[0]
+        rows = cell.reshape(-1, 4) if cell.size % 4 == 0 and cell.shape[-1] == 4 else None
+        if rows is None:
+            raise Rejected(f".mat cell array has shape {cell.shape}, expected (N, 4) = [lattice, H, A, B]")
+    out = []
+    for k, row in enumerate(rows):
+        out.append((f"#{k}" if len(rows) > 1 else "", _mat_structure(row)))
+    return out
+
+
+def _mat_slot(a) -> np.ndarray:
+    a = np.asarray(a)
+    if a.size == 0 or (a.dtype == np.uint8 and not a.any()):
+        return np.zeros((0, 3))
+    return np.asarray(a, float).reshape(-1, 3)
+
+
+def _mat_structure(row) -> Structure:
+    lattice = np.asarray(row[0], float).reshape(3, 3)
+    h, a, b = (_mat_slot(x) for x in row[1:])
+    species = ["H"] * len(h) + ["X0+"] * len(a) + ["X1+"] * len(b)
+    # Metals are named by the folder's metal later; keep slots apart with dummy species.
+    return Structure(Lattice(lattice), species, np.vstack([h, a, b]), coords_are_cartesian=True)
+
+
+def _brief(exc: Exception) -> str:
+    msg = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {msg[0][:200]}" if msg else type(exc).__name__
+
+
+def validate(s: Structure, metal: str, max_atoms: int, min_distance: float, min_volume: float) -> Structure:
+    """Check one structure against the curation rules; return it with real element names."""
+    dummies = {str(sp) for sp in s.composition if str(sp).startswith("X")}
+    if len(dummies) > 1:
+        raise Rejected("both metal slots are filled: a ternary, not a binary hydride")
+    if dummies:
+        s = s.copy()
+        s.replace_species({sp: metal for sp in s.composition if str(sp).startswith("X")})
+    elements = {el.symbol for el in s.composition.elements}
+    others = sorted(elements - {metal, "H"})
+    if others:
+        kind = "a ternary or higher" if len(elements) > 2 else "a different metal"
+        raise Rejected(f"contains {', '.join(others)}: expected only {metal} and H ({kind})")
+    counts = s.composition.as_dict()
+    if counts.get("H", 0) == 0:
+        raise Rejected(f"no H atoms: pure metal {s.composition.formula.replace(' ', '')}")
+    if counts.get(metal, 0) == 0:
+        raise Rejected(f"no {metal} atoms")
+    for el, n in counts.items():
+        if n > max_atoms:
+            raise Rejected(f"{int(n)} {el} atoms, more than the {max_atoms} per species the encoding holds")
+    matrix = s.lattice.matrix
+    if not (np.isfinite(matrix).all() and np.isfinite(s.cart_coords).all()):
+        raise Rejected("non-finite (NaN or Inf) lattice or coordinates")
+    det = float(np.linalg.det(matrix))
+    if det < min_volume:
+        raise Rejected(f"cell volume {det:.3g} A^3 (signed) is below {min_volume} A^3: zero, negative or collapsed")
+    dist = s.distance_matrix
+    np.fill_diagonal(dist, np.inf)
+    i, j = np.unravel_index(np.argmin(dist), dist.shape)
+    if dist[i, j] < min_distance:
+        raise Rejected(
+            f"atoms {i} ({s[i].species_string}) and {j} ({s[j].species_string}) are "
+            f"{dist[i, j]:.3f} A apart, closer than {min_distance} A"
+        )
+    if min(s.lattice.abc) < min_distance:
+        raise Rejected(f"a lattice vector of {min(s.lattice.abc):.3f} A puts atoms closer than {min_distance} A")
+    return s
+
+
+def file_sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def spacegroup(s: Structure, symprec: float = 0.1) -> str:
+    try:
+        return SpacegroupAnalyzer(s, symprec=symprec).get_space_group_symbol()
+    except Exception:  # spglib fails on some degenerate cells
+        return "unknown"
+
+
+def curate_domain(folder: Path, metal: str, options: dict) -> tuple[list[Entry], list[dict]]:
+    """Curate one folder; return kept entries (in file-name order) and rejection rows."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CurationError(f"input folder {folder} does not exist or is not a folder")
+    max_bytes = int(options["max_file_mb"] * 1e6)
+    kept: list[Entry] = []
+    rejected: list[dict] = []
+    seen_sha: dict[str, str] = {}
+    for path in sorted(folder.iterdir()):
+        if not is_candidate_file(path):
+            continue
+        try:
+            data, parsed = read_source(path, max_bytes)
+        except Rejected as exc:
+            rejected.append({"source": str(path), "reason": str(exc)})
+            continue
+        sha = file_sha256(data)
+        if sha in seen_sha:
+            rejected.append({"source": str(path), "reason": f"exact duplicate of {seen_sha[sha]} (same sha256)"})
+            continue
+        seen_sha[sha] = str(path)
+        for suffix, s in parsed:
+            source = f"{path}{suffix}"
+            try:
+                s = validate(s, metal, options["max_atoms_per_species"], options["min_distance"], options["min_volume"])
+            except Rejected as exc:
+                rejected.append({"source": source, "reason": str(exc)})
+                continue
+            kept.append(Entry(id=f"{path.stem}{suffix}", source=source, sha256=sha, structure=s))
+    if options["deduplicate"]:
+        kept, dups = deduplicate(kept)
+        rejected.extend(dups)
+    return kept, rejected
+
+
+def deduplicate(entries: list[Entry]) -> tuple[list[Entry], list[dict]]:
+    """Drop structures that pymatgen's StructureMatcher (defaults) matches to an earlier one."""
+    matcher = StructureMatcher()
+    kept: list[Entry] = []
+    rejected = []
+    for e in entries:
+        twin = next(
+            (
+                k
+                for k in kept
+                if k.structure.composition.reduced_composition == e.structure.composition.reduced_composition
+                and matcher.fit(k.structure, e.structure)
+            ),
+            None,
+        )
+        if twin is None:
+            kept.append(e)
+        else:
+            rejected.append({"source": e.source, "reason": f"duplicate of {twin.source} (StructureMatcher)"})
+    return kept, rejected
+
+
+def pair_domains(ah: list[Entry], bh: list[Entry]) -> pd.DataFrame:
+    """Partner of every AH structure among BH and vice versa.
+
+    Aligned folders (same file names in the same order, as in the paper's data) pair by
+    index. Otherwise each structure is paired with the best prototype match on the other
+    side: StructureMatcher with both metals relabelled alike, then the closest metal:H
+    ratio, then the closest volume per atom.
+    """
+    if len(ah) == len(bh) and [e.id for e in ah] == [e.id for e in bh]:
+        rows = [("AH", i, i, "index") for i in range(len(ah))] + [("BH", i, i, "index") for i in range(len(bh))]
+    else:
+        rows = [("AH", i, j, m) for i, (j, m) in enumerate(_best_partners(ah, bh))]
+        rows += [("BH", j, i, m) for j, (i, m) in enumerate(_best_partners(bh, ah))]
+    return pd.DataFrame(rows, columns=["domain", "index", "partner_index", "method"])
+
+
+def _generic(s: Structure) -> Structure:
+    g = s.copy()
+    g.replace_species({el: "X0+" for el in s.composition.elements if el.symbol != "H"})
+    return g
+
+
+def _h_ratio(s: Structure) -> float:
+    return s.composition["H"] / s.composition.num_atoms
+
+
+def _best_partners(side: list[Entry], other: list[Entry]) -> list[tuple[int, str]]:
+    matcher = StructureMatcher()
+    others = [_generic(e.structure) for e in other]
+    out = []
+    for e in side:
+        s = _generic(e.structure)
+        ratio, vpa = _h_ratio(e.structure), e.structure.volume / len(e.structure)
+
+        def cost(j: int) -> tuple:
+            o = other[j].structure
+            return (abs(_h_ratio(o) - ratio), abs(o.volume / len(o) - vpa))
+
+        same = [j for j, o in enumerate(others) if o.composition.reduced_composition == s.composition.reduced_composition]
+        matched = [j for j in same if matcher.fit(s, others[j])]
+        if matched:
+            out.append((min(matched, key=cost), "prototype"))
+        else:
+            out.append((min(range(len(other)), key=cost), "composition"))
+    return out
+
+
+def entries_table(entries: list[Entry]) -> pd.DataFrame:
+    rows = []
+    for k, e in enumerate(entries):
+        s = e.structure
+        comp = s.composition
+        rows.append(
+            {
+                "id": e.id,
+                "source": e.source,
+                "sha256": e.sha256,
+                "formula": comp.formula.replace(" ", ""),
+                "n_H": int(comp["H"]),
+                "n_metal": int(comp.num_atoms - comp["H"]),
+                "volume": float(s.volume),
+                "spacegroup": spacegroup(s),
+                "prototype": k,
+                "lattice": s.lattice.matrix.reshape(-1).tolist(),
+                "species": [sp.symbol for sp in s.species],
+                "cart_coords": s.cart_coords.reshape(-1).tolist(),
+            }
+        )
+    return pd.DataFrame(rows, columns=CURATED.names)
+
+
+def check_enough(folder: Path, kept: list[Entry], rejected: list[dict], minimum: int) -> None:
+    if len(kept) >= minimum:
+        return
+    reasons = Counter(_reason_kind(r["reason"]) for r in rejected).most_common(3)
+    top = "; ".join(f"{n} x {reason}" for reason, n in reasons) or "no structure files found"
+    raise CurationError(
+        f"{folder}: only {len(kept)} usable structure(s), at least {minimum} needed "
+        f"(curate.min_structures). Top rejection reasons: {top}"
+    )
+
+
+def _reason_kind(reason: str) -> str:
+    """A reason without its specifics (numbers, names), to count similar rejections together."""
+    return reason.split(":")[0] if ":" in reason else reason
+
+
+def curate(
+    ah_folder: Path, bh_folder: Path, metal_a: str, metal_b: str, out: Path, options: dict
+) -> dict[str, int]:
+    """Curate both domains of a system into ``out``; returns counts per table."""
+    for metal in (metal_a, metal_b):
+        Element(metal)  # raises ValueError naming a symbol that is not an element
+    domains = {}
+    rejected_rows = []
+    for name, folder, metal in (("AH", ah_folder, metal_a), ("BH", bh_folder, metal_b)):
+        kept, rejected = curate_domain(folder, metal, options)
+        log.info("%s (%s): %d kept, %d rejected", folder, name, len(kept), len(rejected))
+        for r in rejected:
+            log.info("  rejected %s: %s", r["source"], r["reason"])
+        check_enough(Path(folder), kept, rejected, options["min_structures"])
+        domains[name] = kept
+        rejected_rows += [{"domain": name, **r} for r in rejected]
+    out = Path(out)
+    for name, kept in domains.items():
+        write_table(entries_table(kept), out / f"{name}.parquet", CURATED)
+    write_table(pd.DataFrame(rejected_rows, columns=REJECTED.names), out / "rejected.parquet", REJECTED)
+    pairs = pair_domains(domains["AH"], domains["BH"])
+    write_table(pairs, out / "pairs.parquet", PAIRS)
+    log.info("pairing: %s", dict(Counter(pairs["method"])))
+    return {"AH": len(domains["AH"]), "BH": len(domains["BH"]), "rejected": len(rejected_rows)}
+
+
+def structure_from_row(row) -> Structure:
+    """Rebuild the pymatgen Structure of one curated-table row."""
+    return Structure(
+        Lattice(np.asarray(row["lattice"], float).reshape(3, 3)),
+        list(row["species"]),
+        np.asarray(row["cart_coords"], float).reshape(-1, 3),
+        coords_are_cartesian=True,
+    )
+
+
+DEFAULT_OPTIONS = {
+    "max_atoms_per_species": MAX_ATOMS,
+    "min_distance": 0.5,
+    "min_volume": 0.1,
+    "max_file_mb": 5.0,
+    "deduplicate": True,
+    "min_structures": 4,
+}

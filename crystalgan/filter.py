@@ -1,0 +1,177 @@
+"""Geometric filtering of candidates with pymatgen (the paper's validity criterion and more).
+
+For every atom, its nearest neighbour under periodic boundaries among the constrained
+partners (H for H; A or B for a metal), from pymatgen's ``find_points_in_spheres`` (the
+kernel behind ``Structure.get_neighbor_list``). A candidate is valid when it holds A, B and
+H and every such distance lies in [d1, d2]. Valid candidates are then compared with
+StructureMatcher to earlier ones (unique), to the training structures (novel) and to the
+training frameworks with species ignored (novel_framework).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pymatgen.analysis.structure_matcher import FrameworkComparator, StructureMatcher
+from pymatgen.core import Composition, Structure
+from pymatgen.optimization.neighbors import find_points_in_spheres
+
+from crystalgan.artifacts import CURATED, FILTERED, read_json, read_structures, read_table, write_table
+from crystalgan.curate import spacegroup, structure_from_row
+from crystalgan.encoding import decode_structure
+from crystalgan.generate import poscar_name
+
+log = logging.getLogger(__name__)
+
+PAIR_COLUMNS = ("HH", "AA", "BB", "AB")
+PAIR_INDEX = ((0, 0), (1, 1), (2, 2), (1, 2))  # species (H=0, A=1, B=2) of each pair column
+PBC = np.array([1, 1, 1], dtype=np.int64)
+MIN_VOLUME = 0.1  # A^3, as CDVAE's structural validity
+MIN_PAIR = 0.5  # A, as CDVAE's structural validity
+SWITENDICK = 2.0  # A, minimal H-H distance in stable metal hydrides
+
+
+def judge(
+    x: np.ndarray, counts: np.ndarray, d1: float, d2: float, cutoff: float, names: tuple = ("H", "A", "B")
+) -> dict:
+    """Geometry verdict of one encoded candidate (no structure matching); ``names`` of H, A, B."""
+    n_h, n_a, n_b = (int(n) for n in counts)
+    species = np.repeat(np.arange(3), (n_h, n_a, n_b))
+    row = {"n_H": n_h, "n_A": n_a, "n_B": n_b, "is_ternary": bool(n_h and n_a and n_b)}
+    row.update({f"{k}_{p}": np.nan for p in PAIR_COLUMNS for k in ("min", "max")})
+    lattice = np.asarray(x[0, :3], np.float64)
+    coords = np.vstack([x[slot, :n] for slot, n in ((1, n_h), (2, n_a), (3, n_b))]).astype(np.float64)
+    problems = [] if row["is_ternary"] else [f"not ternary: no {_missing(names, (n_h, n_a, n_b))} atoms"]
+    if not (np.isfinite(lattice).all() and np.isfinite(coords).all()):
+        return {**row, "valid": False, "reason": "; ".join(problems + ["non-finite (NaN or Inf) lattice or coordinates"]),
+                "cdvae_valid": False, "switendick": False}
+    volume = abs(float(np.linalg.det(lattice)))
+    if volume < MIN_VOLUME:
+        return {**row, "valid": False, "reason": "; ".join(problems + [f"collapsed cell (volume {volume:.3g} A^3)"]),
+                "cdvae_valid": False, "switendick": False}
+    nn, partner, min_pair = nearest_neighbours(lattice, coords, species, cutoff)
+    kinds = pair_kinds(species, partner)
+    for k, name in enumerate(PAIR_COLUMNS):
+        sel = nn[kinds == k]
+        if len(sel):
+            row[f"min_{name}"], row[f"max_{name}"] = float(sel.min()), float(sel.max())
+    for i in np.nonzero(~((nn >= d1) & (nn <= d2)))[0][:3]:
+        what = f"{names[species[i]]}{i - (0, n_h, n_h + n_a)[species[i]]}"
+        if not np.isfinite(nn[i]):
+            problems.append(f"{what} has no constrained neighbour within {cutoff:g} A")
+        else:
+            pair = "-".join(names[j] for j in PAIR_INDEX[kinds[i]])
+            side = f"< d1 = {d1:g}" if nn[i] < d1 else f"> d2 = {d2:g}"
+            problems.append(f"{what} nearest {pair} {nn[i]:.3f} A {side}")
+    h_nn = nn[species == 0]
+    return {
+        **row,
+        "valid": not problems,
+        "reason": "; ".join(problems),
+        "cdvae_valid": bool(min_pair >= MIN_PAIR and volume >= MIN_VOLUME),
+        "switendick": bool(len(h_nn) and h_nn.min() >= SWITENDICK),
+    }
+
+
+def nearest_neighbours(lattice, coords, species, cutoff: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per atom: nearest constrained-neighbour distance, that neighbour's index (-1: none
+    within ``cutoff``); and the shortest distance between any two atoms (all pairs)."""
+    centre, point, _, dist = find_points_in_spheres(coords, coords, cutoff, PBC, lattice, tol=1e-8)
+    centre, point = centre.astype(np.intp), point.astype(np.intp)
+    self_pair = (centre == point) & (dist < 1e-8)
+    centre, point, dist = centre[~self_pair], point[~self_pair], dist[~self_pair]
+    min_pair = float(dist.min()) if len(dist) else np.inf
+    sc, sp = species[centre], species[point]
+    constrained = (sc == sp) | ((sc > 0) & (sp > 0))
+    c, p, d = centre[constrained], point[constrained], dist[constrained]
+    order = np.lexsort((d, c))
+    c, p, d = c[order], p[order], d[order]
+    first = np.r_[True, c[1:] != c[:-1]] if len(c) else np.zeros(0, bool)
+    nn = np.full(len(species), np.inf)
+    neighbour = np.full(len(species), -1)
+    nn[c[first]], neighbour[c[first]] = d[first], p[first]
+    return nn, neighbour, min_pair
+
+
+def pair_kinds(species: np.ndarray, neighbour: np.ndarray) -> np.ndarray:
+    """Index into PAIR_COLUMNS of each atom's nearest-neighbour pair (HH, AA, BB or AB)."""
+    partner = np.where(neighbour >= 0, species[np.maximum(neighbour, 0)], species)
+    return np.where(species == 0, 0, np.where(partner == species, species, 3))
+
+
+def _missing(names: tuple, counts: tuple) -> str:
+    return " or ".join(name for name, n in zip(names, counts) if n == 0)
+
+
+def filter_candidates(
+    candidates: Path, training: list[Structure], out: Path, d1: float, d2: float, cutoff: float | None = None
+) -> pd.DataFrame:
+    """Judge every candidate in ``candidates/`` and write ``out`` (filtered.parquet)."""
+    candidates = Path(candidates)
+    x, counts = read_structures(candidates / "candidates.npy")
+    info = read_json(candidates / "candidates.json")
+    metal_a, metal_b = info["A"], info["B"]
+    cutoff = cutoff or 2 * d2
+    rows = []
+    for k in range(len(x)):
+        r = judge(x[k], counts[k], d1, d2, cutoff, ("H", metal_a, metal_b))
+        formula = {"H": r["n_H"], metal_a: r["n_A"], metal_b: r["n_B"]}
+        r.update(
+            candidate=k,
+            poscar=str(candidates / "poscar" / poscar_name(k)),
+            formula=Composition({el: n for el, n in formula.items() if n}).formula.replace(" ", "") or "empty",
+            unique=False,
+            novel=False,
+            novel_framework=False,
+            spacegroup="",
+        )
+        rows.append(r)
+    df = pd.DataFrame(rows)
+    mark_novelty(df, x, counts, metal_a, metal_b, training)
+    write_table(df, out, FILTERED)
+    log.info(
+        "%d candidates: %d ternary, %d valid, %d valid unique, %d novel, %d novel framework",
+        len(df), df["is_ternary"].sum(), df["valid"].sum(), df["unique"].sum(), df["novel"].sum(),
+        df["novel_framework"].sum(),
+    )
+    return df
+
+
+def mark_novelty(df: pd.DataFrame, x, counts, metal_a: str, metal_b: str, training: list[Structure]) -> None:
+    """Fill unique, novel, novel_framework and spacegroup for the valid rows of ``df``."""
+    matcher = StructureMatcher()
+    framework = StructureMatcher(comparator=FrameworkComparator())
+    seen: list[Structure] = []
+    for k in np.nonzero(df["valid"].to_numpy())[0]:
+        s = decode_structure(x[k], counts[k], metal_a, metal_b)
+        df.at[k, "spacegroup"] = spacegroup(s)
+        comp = s.composition.reduced_composition
+        if any(t.composition.reduced_composition == comp and matcher.fit(t, s) for t in seen):
+            continue
+        seen.append(s)
+        df.at[k, "unique"] = True
+        df.at[k, "novel"] = not any(t.composition.reduced_composition == comp and matcher.fit(t, s) for t in training)
+        df.at[k, "novel_framework"] = not any(framework.fit(t, s) for t in training)
+
+
+def training_structures(curated: Path, transfer: Path | None, metal_a: str, metal_b: str) -> list[Structure]:
+    """The structures the generators learnt from: curated binaries and the stage-2 ternaries."""
+    out = []
+    for domain in ("AH", "BH"):
+        df = read_table(Path(curated) / f"{domain}.parquet", CURATED)
+        out += [structure_from_row(r) for _, r in df.iterrows()]
+    if transfer is not None:
+        for name in ("AHB_g", "BHA_g"):
+            x, c = read_structures(Path(transfer) / f"{name}.npy")
+            out += [decode_structure(x[k], c[k], metal_a, metal_b) for k in range(len(x))]
+    return out
+
+
+def write_filtered(candidates: Path, curated: Path, transfer: Path | None, out: Path, d1: float, d2: float) -> None:
+    info = read_json(Path(candidates) / "candidates.json")
+    training = training_structures(curated, transfer, info["A"], info["B"])
+    filter_candidates(candidates, training, out, d1, d2)
+

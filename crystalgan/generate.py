@@ -1,0 +1,110 @@
+"""Generation: trained generators -> candidate structures (tensors and POSCAR files).
+
+Sample k translates input ``k // 2`` of one domain (k even: A side through G_AB, k odd:
+B side through G_BA). The first pass over the inputs is their plain translation; later
+passes add seeded Gaussian input noise, so more samples give more distinct structures.
+The noise-input GAN samples from seeded Gaussian latents with the training atom counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from crystalgan.artifacts import read_json, read_structures, write_json, write_structures
+from crystalgan.models import row_mask
+from crystalgan.train import load_model
+
+log = logging.getLogger(__name__)
+
+BATCH = 4096
+
+
+def generate(
+    model_dir: Path, inputs: Path, meta_path: Path, out: Path, samples: int, noise: float, seed: int, method: str
+) -> None:
+    """Write ``out/candidates.npy`` (+ counts), ``out/candidates.json`` and ``out/poscar/*.vasp``."""
+    import tensorflow as tf
+
+    from crystalgan.train import configure_runtime
+
+    configure_runtime(1, seed)
+    meta = read_json(meta_path)
+    names = ("AH", "BH") if method == "discogan" else ("AHB_g", "BHA_g")
+    (xa, ca), (xb, cb) = (read_structures(Path(inputs) / f"{n}.npy") for n in names)
+    model, info = load_model(model_dir, ca, cb)
+    rng = np.random.default_rng([seed, 7])
+    k = np.arange(samples)
+    side = k % 2
+    index = np.where(side == 0, (k // 2) % len(xa), (k // 2) % len(xb))
+    first_pass = np.where(side == 0, k // 2 < len(xa), k // 2 < len(xb))
+    out_x = np.zeros((samples, 4, 18, 3), np.float32)
+    out_c = np.zeros((samples, 3), np.int32)
+    for start in range(0, samples, BATCH):
+        sl = slice(start, min(start + BATCH, samples))
+        for s, (x, c) in enumerate(((xa, ca), (xb, cb))):
+            sel = np.nonzero(side[sl] == s)[0] + start
+            if len(sel) == 0:
+                continue
+            xin, cin = x[index[sel]] / model.scale, c[index[sel]]
+            if method == "gan":
+                y, cy = model.sample(tf.constant(cin), tf.constant([seed, start * 2 + s], tf.int64))
+            else:
+                eps = rng.standard_normal(xin.shape).astype(np.float32) * noise
+                eps[first_pass[sel]] = 0.0
+                xin = xin + eps * row_mask(tf.constant(cin)).numpy()[..., None]
+                gen = model.g_ab if s == 0 else model.g_ba
+                y, cy = gen(tf.constant(xin), tf.constant(cin))
+            out_x[sel] = y.numpy() * model.scale
+            out_c[sel] = cy.numpy()
+    out = Path(out)
+    write_structures(out_x, out_c, out / "candidates.npy")
+    poscar_dir = out / "poscar"
+    write_poscars(out_x, out_c, meta["A"], meta["B"], poscar_dir, f"{meta['system']} {method} seed{seed}")
+    write_json(
+        {
+            "system": meta["system"],
+            "A": meta["A"],
+            "B": meta["B"],
+            "method": method,
+            "seed": seed,
+            "samples": samples,
+            "model": info["kind"],
+            "inputs": {"side": [names[s] for s in side], "index": index.tolist()},
+        },
+        out / "candidates.json",
+    )
+    log.info("%s: %d candidates written to %s", method, samples, out)
+
+
+def poscar_text(x: np.ndarray, counts: np.ndarray, metal_a: str, metal_b: str, comment: str) -> str:
+    """VASP POSCAR (Cartesian) of one encoded structure; species with no atoms are left out."""
+    present = [(el, int(n), slot) for slot, (el, n) in enumerate(zip(("H", metal_a, metal_b), counts), 1) if n > 0]
+    lines = [comment, "1.0"]
+    lines += ["  " + " ".join(f"{v:16.10f}" for v in row) for row in x[0, :3]]
+    lines.append("  " + " ".join(el for el, _, _ in present))
+    lines.append("  " + " ".join(str(n) for _, n, _ in present))
+    lines.append("Cartesian")
+    for _, n, slot in present:
+        lines += ["  " + " ".join(f"{v:16.10f}" for v in row) for row in x[slot, :n]]
+    return "\n".join(lines) + "\n"
+
+
+def poscar_name(k: int) -> str:
+    return f"cand_{k:06d}.vasp"
+
+
+def write_poscars(x, counts, metal_a, metal_b, folder: Path, comment: str) -> None:
+    """One POSCAR per candidate in ``folder`` (replaced as a whole, atomically)."""
+    folder = Path(folder)
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for k in range(len(x)):
+        (tmp / poscar_name(k)).write_text(poscar_text(x[k], counts[k], metal_a, metal_b, f"{comment} candidate {k}"))
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)
+

@@ -1,0 +1,124 @@
+"""Differentiable nearest-neighbour distances under periodic boundaries, in TensorFlow.
+
+Used by the stage-2 geometric loss, so the gradient flows from the distances into the
+generated lattice and coordinates. Generated lattices can be far from reduced; a fixed
+set of 27 images is only exact for a reduced basis, so the basis is first size-reduced
+(pairwise Lagrange/Gauss sweeps whose integer multipliers are held constant for the
+gradient), then differences are wrapped into the cell and the 27 images searched.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import tensorflow as tf
+
+from crystalgan.artifacts import MAX_ATOMS
+
+IMAGES = np.array(list(itertools.product((-1, 0, 1), repeat=3)), np.float32)  # [27, 3]
+ZERO_IMAGE = 13  # index of (0, 0, 0) in IMAGES
+MIN_DET = 1.0  # A^3: cells with |det| below this are treated as degenerate
+
+FULL_ROWS = (MAX_ATOMS, MAX_ATOMS, MAX_ATOMS)
+
+
+def constrained_pairs(rows: tuple[int, int, int]) -> np.ndarray:
+    """``[n, n]`` 0/1 matrix of constrained pairs (H-H, A-A, B-B, A-B) for atom rows H, A, B."""
+    species = np.repeat(np.arange(3), rows)
+    same = species[:, None] == species[None, :]
+    metals = (species[:, None] > 0) & (species[None, :] > 0)
+    return (same | metals).astype(np.float32)
+
+
+def reduce_basis(lattice: tf.Tensor, sweeps: int = 6) -> tf.Tensor:
+    """Size-reduce lattice rows ``[B, 3, 3]`` by pairwise sweeps; same lattice, shorter basis.
+
+    Each step subtracts round(<b_i, b_j> / <b_j, b_j>) b_j from b_i, the rounded integer held
+    constant for the gradient; the lattice of translations (and so every periodic distance)
+    is unchanged.
+    """
+    rows = [lattice[:, i] for i in range(3)]
+    for _ in range(sweeps):
+        for i, j in itertools.permutations(range(3), 2):
+            bj = rows[j]
+            mu = tf.reduce_sum(rows[i] * bj, -1) / tf.maximum(tf.reduce_sum(bj * bj, -1), 1e-6)
+            rows[i] = rows[i] - tf.stop_gradient(tf.round(mu))[:, None] * bj
+    return tf.stack(rows, axis=1)
+
+
+def safe_lattice(lattice: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Replace degenerate cells (|det| < 1 A^3 or non-finite) by a 3 A cube; return (lattice, degenerate)."""
+    det = tf.linalg.det(lattice)
+    bad = ~(tf.abs(det) >= MIN_DET) | ~tf.reduce_all(tf.math.is_finite(lattice), axis=[1, 2])
+    cube = tf.broadcast_to(3.0 * tf.eye(3, dtype=lattice.dtype), tf.shape(lattice))
+    return tf.where(bad[:, None, None], cube, tf.where(tf.math.is_finite(lattice), lattice, 0.0)), bad
+
+
+def atom_rows(x: tf.Tensor, rows: tuple[int, int, int] = FULL_ROWS) -> tf.Tensor:
+    """The first ``rows`` (H, A, B) atom rows ``[B, sum(rows), 3]`` of structures ``[B, 4, 18, 3]``."""
+    return tf.concat([x[:, slot + 1, :n] for slot, n in enumerate(rows)], axis=1)
+
+
+def atom_mask(counts: tf.Tensor, rows: tuple[int, int, int] = FULL_ROWS) -> tf.Tensor:
+    """``[B, sum(rows)]`` float mask of real atoms from counts ``[B, 3]``."""
+    counts = tf.cast(counts, tf.int32)
+    return tf.concat([tf.cast(tf.range(n)[None, :] < counts[:, slot : slot + 1], tf.float32) for slot, n in enumerate(rows)], 1)
+
+
+def nearest_neighbour(
+    x: tf.Tensor, counts: tf.Tensor, rows: tuple[int, int, int] = FULL_ROWS
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Per-atom nearest constrained-neighbour distance ``[B, sum(rows)]`` (A) and the atom mask.
+
+    Constrained pairs are H-H, A-A, B-B and A-B (either order); A-H and B-H are ignored.
+    Periodic images of an atom itself count. Padding rows get +inf and mask 0. ``rows`` is
+    the largest count per species (H, A, B) to look at, to save work on small structures.
+    """
+    x = tf.convert_to_tensor(x, tf.float32)
+    lattice, _ = safe_lattice(x[:, 0, :3])
+    lattice = reduce_basis(lattice)
+    pos = atom_rows(x, rows)
+    pos = tf.where(tf.math.is_finite(pos), pos, 0.0)
+    mask = atom_mask(counts, rows)
+    diff = pos[:, None, :, :] - pos[:, :, None, :]  # [B, i, j, 3] = r_j - r_i
+    inv = tf.linalg.inv(lattice)
+    frac = tf.einsum("bijk,bkl->bijl", diff, inv)
+    frac = frac - tf.stop_gradient(tf.round(frac))
+    wrapped = tf.einsum("bijk,bkl->bijl", frac, lattice)
+    shifts = tf.einsum("nk,bkl->bnl", IMAGES, lattice)  # [B, 27, 3]
+    vec = wrapped[:, :, :, None, :] + shifts[:, None, None, :, :]  # [B, i, j, 27, 3]
+    dist = tf.sqrt(tf.reduce_sum(vec * vec, -1) + 1e-12)
+    # Exclude the zero shift of an atom with itself, only when wrapping kept it at zero.
+    n = sum(rows)
+    self_zero = tf.one_hot(ZERO_IMAGE, 27)[None, None, None, :] * tf.eye(n)[None, :, :, None]
+    allowed = constrained_pairs(rows)[None, :, :, None] * mask[:, None, :, None] * mask[:, :, None, None] * (1.0 - self_zero)
+    nn = tf.reduce_min(tf.where(allowed > 0, dist, np.inf), axis=[2, 3])
+    return tf.where(mask > 0, nn, np.inf), mask
+
+
+def geometric_loss(
+    x: tf.Tensor, counts: tf.Tensor, d1: float, d2: float, form: str = "hinge", rows: tuple[int, int, int] = FULL_ROWS
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """(L_geo1, L_geo2) per structure ``[B]``.
+
+    hinge: mean over atoms of relu(d1 - s)^2 and of relu(s - d2)^2 (penalise s outside [d1, d2]).
+    paper: L_geo1 = min_s (d1 - s)^2, L_geo2 = -min_s (d2 - s)^2, as written in the paper.
+    Degenerate cells get the maximal hinge penalty d1^2 instead of distances.
+    """
+    nn, mask = nearest_neighbour(x, counts, rows)
+    _, bad = safe_lattice(tf.convert_to_tensor(x, tf.float32)[:, 0, :3])
+    s = tf.where(mask > 0, nn, 0.0)
+    n_atoms = tf.maximum(tf.reduce_sum(mask, -1), 1.0)
+    if form == "hinge":
+        low = tf.reduce_sum(tf.nn.relu(d1 - s) ** 2 * mask, -1) / n_atoms
+        high = tf.reduce_sum(tf.nn.relu(s - d2) ** 2 * mask, -1) / n_atoms
+    elif form == "paper":
+        big = tf.constant(1e6)
+        low = tf.reduce_min(tf.where(mask > 0, (d1 - s) ** 2, big), -1)
+        high = -tf.reduce_min(tf.where(mask > 0, (d2 - s) ** 2, big), -1)
+    else:
+        raise ValueError(f"unknown geometric loss form {form!r} (hinge or paper)")
+    low = tf.where(bad, d1**2, low)
+    high = tf.where(bad, 0.0, high)
+    return low, high

@@ -1,0 +1,274 @@
+"""CrystalGAN networks and losses (Keras 3 on TensorFlow).
+
+A structure is the tensor ``[4, 18, 3]`` (lattice, H, A, B) divided by a data scale, with
+an atom mask from its counts. Generators and discriminators are MLPs over the whole
+flattened structure plus the mask, so they can relate atoms to each other; padded rows are
+zeroed in every output and masked in every loss.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from crystalgan.artifacts import MAX_ATOMS, N_SLOTS
+from crystalgan.geometry import geometric_loss
+
+FLAT = N_SLOTS * MAX_ATOMS * 3
+MASK_ROWS = N_SLOTS * MAX_ATOMS
+
+
+# ---------------------------------------------------------------- masks and shapes
+
+
+def row_mask(counts: tf.Tensor) -> tf.Tensor:
+    """``[B, 4, 18]`` float mask: the 3 lattice rows and the real atom rows."""
+    counts = tf.cast(counts, tf.int32)
+    rows = tf.range(MAX_ATOMS)[None, None, :]
+    lattice = tf.broadcast_to(tf.cast(rows[:, 0] < 3, tf.float32), (tf.shape(counts)[0], MAX_ATOMS))[:, None, :]
+    atoms = tf.cast(rows < counts[:, :, None], tf.float32)
+    return tf.concat([lattice, atoms], axis=1)
+
+
+def swap_metals(x: tf.Tensor) -> tf.Tensor:
+    """Exchange the A and B slots (axis 1 for tensors ``[B, 4, ...]``, last axis for counts ``[B, 3]``)."""
+    if x.shape[-1] == 3 and len(x.shape) == 2:
+        return tf.gather(x, [0, 2, 1], axis=1)
+    return tf.gather(x, [0, 1, 3, 2], axis=1)
+
+
+# ---------------------------------------------------------------- losses (pure functions)
+
+_bce = keras.losses.BinaryCrossentropy(from_logits=True)
+
+
+def adversarial_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """Generator's L_GAN = -E log D(G(x))."""
+    return _bce(tf.ones_like(fake_logits), fake_logits)
+
+
+def discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """Binary cross-entropy: real structures are 1, generated ones 0."""
+    return _bce(tf.ones_like(real_logits), real_logits) + _bce(tf.zeros_like(fake_logits), fake_logits)
+
+
+def reconstruction_loss(x: tf.Tensor, x_rec: tf.Tensor, mask: tf.Tensor, kind: str = "l1") -> tf.Tensor:
+    """Cycle loss L_R: mean L1 (or L2) distance over the real rows of two structures."""
+    err = tf.abs(x - x_rec) if kind == "l1" else tf.square(x - x_rec)
+    per_row = tf.reduce_sum(err, -1) * mask
+    return tf.reduce_sum(per_row) / tf.maximum(tf.reduce_sum(mask) * 3.0, 1.0)
+
+
+# ---------------------------------------------------------------- networks
+
+
+def mlp(out_dim: int, layers: int, units: int, name: str) -> keras.Sequential:
+    return keras.Sequential(
+        [keras.layers.Dense(units, activation="relu") for _ in range(layers)] + [keras.layers.Dense(out_dim)],
+        name=name,
+    )
+
+
+class Generator(keras.Model):
+    """Structure -> structure MLP. Residual: predicts a displacement of its (slot-mapped) input."""
+
+    def __init__(self, layers: int, units: int, residual: bool, swap: bool, **kwargs):
+        super().__init__(**kwargs)
+        self.net = mlp(FLAT, layers, units, f"{self.name}_mlp")
+        self.residual = residual
+        self.swap = swap
+
+    def call(self, x, counts):
+        out_counts = swap_metals(counts) if self.swap else counts
+        base = swap_metals(x) if self.swap else x
+        mask = row_mask(out_counts)
+        h = tf.concat([tf.reshape(x, (-1, FLAT)), tf.reshape(row_mask(counts), (-1, MASK_ROWS))], axis=-1)
+        y = tf.reshape(self.net(h), (-1, N_SLOTS, MAX_ATOMS, 3))
+        if self.residual:
+            y = base + y
+        return y * mask[..., None], out_counts
+
+
+class NoiseGenerator(keras.Model):
+    """Gaussian noise and atom counts -> structure (the plain GAN baseline)."""
+
+    def __init__(self, layers: int, units: int, latent: int = 32, **kwargs):
+        super().__init__(**kwargs)
+        self.latent = latent
+        self.net = mlp(FLAT, layers, units, f"{self.name}_mlp")
+
+    def call(self, z, counts):
+        mask = row_mask(counts)
+        h = tf.concat([z, tf.reshape(mask, (-1, MASK_ROWS))], axis=-1)
+        return tf.reshape(self.net(h), (-1, N_SLOTS, MAX_ATOMS, 3)) * mask[..., None], counts
+
+
+class Discriminator(keras.Model):
+    """Structure and mask -> one logit per structure."""
+
+    def __init__(self, layers: int, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.net = mlp(1, layers, units, f"{self.name}_mlp")
+
+    def call(self, x, counts):
+        h = tf.concat([tf.reshape(x, (-1, FLAT)), tf.reshape(row_mask(counts), (-1, MASK_ROWS))], axis=-1)
+        return self.net(h)[:, 0]
+
+
+# ---------------------------------------------------------------- GAN models
+
+
+def _noisy(x, counts, std, seed):
+    """x plus masked Gaussian noise of ``std`` (stateless, from ``seed``)."""
+    if std <= 0:
+        return x
+    noise = tf.random.stateless_normal(tf.shape(x), seed=seed, stddev=std)
+    return x + noise * row_mask(counts)[..., None]
+
+
+class CrossDomainGAN(keras.Model):
+    """Two generators A->B, B->A and two discriminators; the CrystalGAN stage 1 or stage 2.
+
+    Stage 1 (``swap=True``): binary A-H <-> B-H, the metal moves from slot A to slot B.
+    Stage 2 (``swap=False``): ternary AHB_g <-> BHA_g, plus the geometric loss (l5, l6).
+    ``train_step`` takes ``(xa, ca, xb, cb, seed)`` with x in units of ``scale``.
+    """
+
+    def __init__(self, options: dict, scale: float, swap: bool, geometry: dict | None = None, **kwargs):
+        super().__init__(**kwargs)
+        layers, units, residual = options["hidden_layers"], options["hidden_units"], options["residual"]
+        self.g_ab = Generator(layers, units, residual, swap, name="G_AB")
+        self.g_ba = Generator(layers, units, residual, swap, name="G_BA")
+        self.d_a = Discriminator(layers, units, name="D_A")
+        self.d_b = Discriminator(layers, units, name="D_B")
+        self.lambdas = dict(options["lambdas"])
+        self.kind = options["reconstruction"]
+        self.generator_steps = options["generator_steps"]
+        self.input_noise = options["input_noise"]
+        self.scale = float(scale)
+        self.geometry = geometry
+        opt = dict(learning_rate=options["learning_rate"], beta_1=options["beta1"])
+        self.g_optimizer = keras.optimizers.Adam(**opt)
+        self.d_optimizer = keras.optimizers.Adam(**opt)
+
+    def build_all(self, counts_a, counts_b) -> None:
+        """Create every weight (and optimizer slot) so a checkpoint can restore into them.
+
+        Also fixes the atom rows the geometric loss looks at: the largest count per species.
+        """
+        self.rows = tuple(int(n) for n in np.maximum(np.max(counts_a, 0), np.max(counts_b, 0)))
+        xa = tf.zeros((1, N_SLOTS, MAX_ATOMS, 3))
+        ca, cb = tf.constant(counts_a[:1]), tf.constant(counts_b[:1])
+        fb, cfb = self.g_ab(xa, ca)
+        self.g_ba(fb, cfb)
+        self.d_a(xa, ca)
+        self.d_b(xa, cb)
+        self.g_optimizer.build(self.generator_weights)
+        self.d_optimizer.build(self.discriminator_weights)
+        self.built = True
+
+    @property
+    def generator_weights(self):
+        return self.g_ab.trainable_weights + self.g_ba.trainable_weights
+
+    @property
+    def discriminator_weights(self):
+        return self.d_a.trainable_weights + self.d_b.trainable_weights
+
+    def _forward(self, xa, ca, xb, cb):
+        fake_b, cfb = self.g_ab(xa, ca)
+        rec_a, _ = self.g_ba(fake_b, cfb)
+        fake_a, cfa = self.g_ba(xb, cb)
+        rec_b, _ = self.g_ab(fake_a, cfa)
+        return fake_b, cfb, rec_a, fake_a, cfa, rec_b
+
+    def _generator_losses(self, xa, ca, xb, cb, geometry: bool = True):
+        fake_b, cfb, rec_a, fake_a, cfa, rec_b = self._forward(xa, ca, xb, cb)
+        lam = self.lambdas
+        terms = {
+            "L_GAN_B": adversarial_loss(self.d_b(fake_b, cfb)),
+            "L_R_A": reconstruction_loss(xa, rec_a, row_mask(ca), self.kind),
+            "L_GAN_A": adversarial_loss(self.d_a(fake_a, cfa)),
+            "L_R_B": reconstruction_loss(xb, rec_b, row_mask(cb), self.kind),
+        }
+        total = lam["l1"] * terms["L_GAN_B"] + lam["l2"] * terms["L_R_A"]
+        total += lam["l3"] * terms["L_GAN_A"] + lam["l4"] * terms["L_R_B"]
+        if self.geometry is not None and geometry:
+            g = self.geometry
+            fakes = tf.concat([fake_b, fake_a], 0) * self.scale
+            counts = tf.concat([cfb, cfa], 0)
+            geo1, geo2 = geometric_loss(fakes, counts, g["d1"], g["d2"], g["form"], self.rows)
+            terms["L_geo1"] = tf.reduce_mean(geo1)
+            terms["L_geo2"] = tf.reduce_mean(geo2)
+            total += lam["l5"] * terms["L_geo1"] + lam["l6"] * terms["L_geo2"]
+        terms["L_G"] = total
+        return terms, (fake_b, cfb, fake_a, cfa)
+
+    def train_step(self, data):
+        xa, ca, xb, cb, seed = data
+        xa_in = _noisy(xa, ca, self.input_noise, seed)
+        xb_in = _noisy(xb, cb, self.input_noise, seed + 1)
+        with tf.GradientTape() as tape:
+            _, (fake_b, cfb, fake_a, cfa) = self._generator_losses(xa_in, ca, xb_in, cb, geometry=False)
+            loss_d = discriminator_loss(self.d_a(xa, ca), self.d_a(fake_a, cfa))
+            loss_d += discriminator_loss(self.d_b(xb, cb), self.d_b(fake_b, cfb))
+        grads = tape.gradient(loss_d, self.discriminator_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator_weights))
+        for _ in range(self.generator_steps):
+            with tf.GradientTape() as tape:
+                terms, _ = self._generator_losses(xa_in, ca, xb_in, cb)
+            grads = tape.gradient(terms["L_G"], self.generator_weights)
+            self.g_optimizer.apply_gradients(zip(grads, self.generator_weights))
+        terms["L_D"] = loss_d
+        return terms
+
+
+class NoiseGAN(keras.Model):
+    """Plain GAN baseline: a generator from Gaussian noise (conditioned on atom counts)."""
+
+    def __init__(self, options: dict, scale: float, **kwargs):
+        super().__init__(**kwargs)
+        self.g = NoiseGenerator(options["hidden_layers"], options["hidden_units"], name="G")
+        self.d = Discriminator(options["hidden_layers"], options["hidden_units"], name="D")
+        self.scale = float(scale)
+        opt = dict(learning_rate=options["learning_rate"], beta_1=options["beta1"])
+        self.g_optimizer = keras.optimizers.Adam(**opt)
+        self.d_optimizer = keras.optimizers.Adam(**opt)
+
+    def build_all(self, counts_a, counts_b) -> None:
+        c = tf.constant(counts_a[:1])
+        x, _ = self.g(tf.zeros((1, self.g.latent)), c)
+        self.d(x, c)
+        self.g_optimizer.build(self.g.trainable_weights)
+        self.d_optimizer.build(self.d.trainable_weights)
+        self.built = True
+
+    def sample(self, counts, seed):
+        z = tf.random.stateless_normal((tf.shape(counts)[0], self.g.latent), seed=seed)
+        return self.g(z, counts)
+
+    def train_step(self, data):
+        xa, ca, xb, cb, seed = data
+        x, counts = tf.concat([xa, xb], 0), tf.concat([ca, cb], 0)
+        with tf.GradientTape() as tape:
+            fake, _ = self.sample(counts, seed)
+            loss_d = discriminator_loss(self.d(x, counts), self.d(fake, counts))
+        grads = tape.gradient(loss_d, self.d.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.d.trainable_weights))
+        with tf.GradientTape() as tape:
+            fake, _ = self.sample(counts, seed + 1)
+            loss_g = adversarial_loss(self.d(fake, counts))
+        grads = tape.gradient(loss_g, self.g.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.g.trainable_weights))
+        return {"L_G": loss_g, "L_D": loss_d}
+
+
+def data_scale(*arrays: np.ndarray, counts: tuple[np.ndarray, ...]) -> float:
+    """Root-mean-square of the real rows (lattice and atoms) of encoded domains, in A."""
+    values = []
+    for x, c in zip(arrays, counts):
+        mask = row_mask(tf.constant(c)).numpy() > 0
+        values.append(x[mask].reshape(-1))
+    v = np.concatenate(values)
+    return float(np.sqrt(np.mean(v**2))) or 1.0

@@ -1,0 +1,66 @@
+import json
+import shlex
+
+from snakemake.utils import validate
+
+from crystalgan.config import check
+
+
+validate(config, "../workflow/schemas/config.schema.yaml")
+check(config, workflow.basedir)
+
+SYSTEMS = {s["name"]: s for s in config["systems"]}
+STAGE2_METHODS = [m for m in config["methods"] if m != "discogan"]
+
+
+wildcard_constraints:
+    system="|".join(SYSTEMS),
+    seed=r"\d+",
+    method="|".join(config["methods"]),
+
+
+def system(wildcards):
+    return SYSTEMS[wildcards.system]
+
+
+def as_json(value):
+    """A config section as one shell-quoted JSON argument."""
+    return shlex.quote(json.dumps(value, sort_keys=True))
+
+
+def stage1_options(train):
+    """The train section without the stage-2 weights, so changing l5/l6 leaves stage 1 alone."""
+    lambdas = {k: v for k, v in train["lambdas"].items() if k not in ("l5", "l6")}
+    return {**train, "lambdas": lambdas}
+
+
+def generator_model(wildcards):
+    if wildcards.method == "discogan":
+        return f"results/{wildcards.system}/seed{wildcards.seed}/stage1/model.json"
+    return f"results/{wildcards.system}/{wildcards.method}/seed{wildcards.seed}/stage2/model.json"
+
+
+def generator_inputs(wildcards):
+    if wildcards.method == "discogan":
+        return [f"results/{wildcards.system}/encoded/{d}.npy" for d in ("AH", "BH")]
+    return [f"results/{wildcards.system}/seed{wildcards.seed}/transfer/{d}.npy" for d in ("AHB_g", "BHA_g")]
+
+
+def all_filtered(wildcards=None):
+    return expand(
+        "results/{system}/{method}/seed{seed}/filtered.parquet",
+        system=SYSTEMS,
+        method=config["methods"],
+        seed=config["seeds"],
+    )
+
+
+def all_losses(wildcards=None):
+    stage1 = expand("results/{system}/seed{seed}/stage1/losses.parquet", system=SYSTEMS, seed=config["seeds"])
+    stage2 = expand(
+        "results/{system}/{method}/seed{seed}/stage2/losses.parquet",
+        system=SYSTEMS,
+        method=STAGE2_METHODS,
+        seed=config["seeds"],
+    )
+    return stage1 + stage2

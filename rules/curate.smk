@@ -1,0 +1,26 @@
+rule curate:
+    input:
+        ah=lambda w: system(w)["AH"],
+        bh=lambda w: system(w)["BH"],
+    output:
+        ah="results/{system}/curated/AH.parquet",
+        bh="results/{system}/curated/BH.parquet",
+        rejected="results/{system}/curated/rejected.parquet",
+        pairs="results/{system}/curated/pairs.parquet",
+    params:
+        a=lambda w: system(w)["A"],
+        b=lambda w: system(w)["B"],
+        options=as_json(config["curate"]),
+    log:
+        "logs/curate/{system}.log",
+    benchmark:
+        "benchmarks/curate/{system}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        "../envs/crystalgan.yaml"
+    shell:
+        "crystalgan curate --ah {input.ah} --bh {input.bh} --a {params.a} --b {params.b}"
+        " --out $(dirname {output.ah}) --options {params.options} > {log} 2>&1"

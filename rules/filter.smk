@@ -1,0 +1,24 @@
+rule filter:
+    input:
+        candidates="results/{system}/{method}/seed{seed}/candidates.npy",
+        info="results/{system}/{method}/seed{seed}/candidates.json",
+        curated="results/{system}/curated/AH.parquet",
+        transfer="results/{system}/seed{seed}/transfer/AHB_g.npy",
+    output:
+        "results/{system}/{method}/seed{seed}/filtered.parquet",
+    params:
+        d1=config["filter"]["d1"],
+        d2=config["filter"]["d2"],
+    log:
+        "logs/filter/{system}/{method}/seed{seed}.log",
+    benchmark:
+        "benchmarks/filter/{system}/{method}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../envs/crystalgan.yaml"
+    shell:
+        "crystalgan filter --candidates $(dirname {input.candidates}) --curated $(dirname {input.curated})"
+        " --transfer $(dirname {input.transfer}) --out {output} --d1 {params.d1} --d2 {params.d2} > {log} 2>&1"

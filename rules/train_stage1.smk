@@ -1,0 +1,33 @@
+rule train_stage1:
+    input:
+        ah="results/{system}/encoded/AH.npy",
+        bh="results/{system}/encoded/BH.npy",
+    output:
+        model="results/{system}/seed{seed}/stage1/model.json",
+        weights="results/{system}/seed{seed}/stage1/weights.weights.h5",
+        losses="results/{system}/seed{seed}/stage1/losses.parquet",
+        generated=multiext(
+            "results/{system}/seed{seed}/stage1/",
+            "x_AHB1.npy",
+            "x_AHBA1.npy",
+            "y_BHA1.npy",
+            "y_BHAB1.npy",
+        ),
+    params:
+        options=as_json(stage1_options(config["train"])),
+        checkpoints="results/{system}/seed{seed}/checkpoints/stage1",
+    log:
+        "logs/train_stage1/{system}/seed{seed}.log",
+    benchmark:
+        "benchmarks/train_stage1/{system}/seed{seed}.tsv"
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../envs/crystalgan-gpu.yaml"
+    shell:
+        "crystalgan train-stage1 --encoded $(dirname {input.ah}) --out $(dirname {output.model})"
+        " --checkpoints {params.checkpoints} --options {params.options}"
+        " --seed {wildcards.seed} --threads {threads} > {log} 2>&1"

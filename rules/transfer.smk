@@ -1,0 +1,24 @@
+rule transfer:
+    input:
+        meta="results/{system}/encoded/meta.json",
+        rec_a="results/{system}/seed{seed}/stage1/x_AHBA1.npy",
+        rec_b="results/{system}/seed{seed}/stage1/y_BHAB1.npy",
+    output:
+        ahb="results/{system}/seed{seed}/transfer/AHB_g.npy",
+        bha="results/{system}/seed{seed}/transfer/BHA_g.npy",
+        counts="results/{system}/seed{seed}/transfer/counts.json",
+    params:
+        mode=config["transfer"]["mode"],
+    log:
+        "logs/transfer/{system}/seed{seed}.log",
+    benchmark:
+        "benchmarks/transfer/{system}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/crystalgan.yaml"
+    shell:
+        "crystalgan transfer --encoded $(dirname {input.meta}) --stage1 $(dirname {input.rec_a})"
+        " --out $(dirname {output.ahb}) --mode {params.mode} > {log} 2>&1"
