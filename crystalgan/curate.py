@@ -86,6 +86,8 @@ def _parse_poscar(text: str) -> Structure:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return Poscar.from_str(text, read_velocities=False).structure
+    except IndexError:
+        raise Rejected("malformed POSCAR: the file ends early (truncated, or fewer coordinate lines than atoms)") from None
     except Exception as exc:  # pymatgen raises many types on malformed input
         raise Rejected(f"malformed POSCAR: {_brief(exc)}") from None
 

@@ -1,0 +1,164 @@
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import CURATE_OPTIONS, ROOT, SHIPPED, folder_digest
+from scipy.io import savemat
+
+from crystalgan.artifacts import CURATED, PAIRS, REJECTED, read_table
+from crystalgan.curate import CurationError, curate
+
+BAD = ROOT / "tests" / "data" / "bad"
+# Each bad file and a fragment of the reason it must be rejected with.
+EXPECTED = {
+    "POSCAR_truncated": "ends early",
+    "POSCAR_wrong_counts": "malformed POSCAR",
+    "POSCAR_text_in_coords": "malformed POSCAR",
+    "POSCAR_ternary": "contains Ni",
+    "POSCAR_wrong_metal": "contains Cu",
+    "POSCAR_pure_metal": "no H atoms: pure metal Pd4",
+    "POSCAR_too_many_H": "19 H atoms, more than the 18",
+    "POSCAR_zero_volume": "cell volume 0",
+    "POSCAR_negative_volume": "cell volume -64",
+    "POSCAR_nan": "non-finite",
+    "POSCAR_inf": "non-finite",
+    "POSCAR_close_atoms": "0.224 A apart, closer than 0.5",
+    "POSCAR_exact_duplicate": "exact duplicate of",
+    "POSCAR_symmetry_duplicate": "(StructureMatcher)",
+    "POSCAR_empty": "empty file",
+    "POSCAR_not_utf8": "not a UTF-8 text file",
+    "partial_occupancy.cif": "partial occupancy",
+    "POSCAR_directory": "is a directory",
+    "POSCAR_huge": "over the 5.0 MB limit; not parsed",
+    "POSCAR_binary": "NUL bytes",
+}
+
+
+def _run(tmp_path, ah, bh, **options):
+    out = tmp_path / "curated"
+    counts = curate(ah, bh, "Pd", "Ni", out, {**CURATE_OPTIONS, **options})
+    return counts, out
+
+
+def test_shipped_data_passes_curation_aligned(tmp_path):
+    counts, out = _run(tmp_path, SHIPPED / "PdH", SHIPPED / "NiH")
+    assert counts == {"AH": 35, "BH": 35, "rejected": 0}
+    ah = read_table(out / "AH.parquet", CURATED)
+    assert list(ah["prototype"]) == list(range(35))
+    assert ah["spacegroup"].iloc[3] == "Fm-3m"  # rocksalt
+    pairs = read_table(out / "pairs.parquet", PAIRS)
+    assert set(pairs["method"]) == {"index"}
+    assert (pairs["index"] == pairs["partner_index"]).all()
+
+
+def test_real_data_rejects_the_two_pure_metals(tmp_path, real_data):
+    before = folder_digest(real_data)
+    counts, out = _run(tmp_path, real_data / "PdH", real_data / "NiH", deduplicate=False)
+    assert counts["AH"] == 33 and counts["BH"] == 33
+    rejected = read_table(out / "rejected.parquet", REJECTED)
+    assert sorted(Path(p).name for p in rejected["source"]) == ["POSCAR_00", "POSCAR_00", "POSCAR_03", "POSCAR_03"]
+    assert rejected["reason"].str.startswith("no H atoms: pure metal").all()
+    assert folder_digest(real_data) == before
+
+
+def test_real_data_deduplicated_pairs_by_prototype(tmp_path, real_data):
+    counts, out = _run(tmp_path, real_data / "PdH", real_data / "NiH")
+    assert (counts["AH"], counts["BH"]) == (27, 24)  # as DESIGN's data README says
+    pairs = read_table(out / "pairs.parquet", PAIRS)
+    assert "index" not in set(pairs["method"])
+    ah = read_table(out / "AH.parquet", CURATED)
+    bh = read_table(out / "BH.parquet", CURATED)
+    matched = pairs[(pairs["domain"] == "AH") & (pairs["method"] == "prototype")]
+    assert len(matched) >= 15
+    for _, p in matched.iterrows():  # a prototype match has the same metal:H ratio
+        a, b = ah.iloc[p["index"]], bh.iloc[p["partner_index"]]
+        assert a["n_H"] * b["n_metal"] == b["n_H"] * a["n_metal"]
+
+
+def test_bad_inputs_rejected_with_reasons_and_left_untouched(tmp_path):
+    folder = tmp_path / "PdH"
+    shutil.copytree(BAD, folder)
+    good = sorted(SHIPPED.joinpath("PdH").glob("0[0-5]_*.vasp"))
+    for p in good:
+        shutil.copy(p, folder)
+    (folder / "POSCAR_directory").mkdir()
+    (folder / "POSCAR_huge").write_bytes(os.urandom(1000) * 50_000)  # 50 MB of junk
+    (folder / "POSCAR_binary").write_bytes(b"PdH\x00\x00\x001.0\n")
+    before = folder_digest(folder)
+    counts, out = _run(tmp_path, folder, SHIPPED / "NiH")
+    assert folder_digest(folder) == before
+    assert counts["AH"] == len(good)
+    rejected = read_table(out / "rejected.parquet", REJECTED)
+    reasons = {Path(s).name: r for s, r in zip(rejected["source"], rejected["reason"])}
+    for name, fragment in EXPECTED.items():
+        assert name in reasons, f"{name} was not rejected"
+        assert fragment in reasons[name], f"{name}: {reasons[name]!r} lacks {fragment!r}"
+    kept = read_table(out / "AH.parquet", CURATED)
+    assert sorted(Path(s).name for s in kept["source"]) == [p.name for p in good]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_unreadable_file_is_rejected(tmp_path):
+    folder = tmp_path / "PdH"
+    shutil.copytree(SHIPPED / "PdH", folder)
+    locked = folder / "POSCAR_locked"
+    shutil.copy(folder / "00_fcc_M4H1_oct.vasp", locked)
+    locked.chmod(0)
+    _, out = _run(tmp_path, folder, SHIPPED / "NiH")
+    rejected = read_table(out / "rejected.parquet", REJECTED)
+    assert rejected["reason"].str.contains("cannot read file").any()
+
+
+def test_mat_import_matches_poscar(tmp_path):
+    from pymatgen.core import Composition, Structure
+
+    folder = tmp_path / "PdH"
+    shutil.copytree(SHIPPED / "PdH", folder)
+    s = Structure.from_file(SHIPPED / "PdH" / "03_rocksalt_MH.vasp")
+    h = s.cart_coords[[x.specie.symbol == "H" for x in s]]
+    pd_ = s.cart_coords[[x.specie.symbol == "Pd" for x in s]]
+    cell = np.empty((2, 4), dtype=object)
+    cell[0] = [s.lattice.matrix, h, pd_, np.zeros((0, 0), np.uint8)]
+    moved = s.lattice.matrix * 1.1
+    cell[1] = [moved, h * 1.1, pd_ * 1.1, np.zeros((1, 1), np.uint8)]
+    savemat(folder / "legacy.mat", {"Pd_POSCAR_data": cell})
+    counts, out = _run(tmp_path, folder, SHIPPED / "NiH", deduplicate=False)
+    kept = read_table(out / "AH.parquet", CURATED)
+    row = kept[kept["id"] == "legacy#1"].iloc[0]
+    assert Composition(row["formula"]) == Composition("Pd4H4")
+    assert row["volume"] == pytest.approx(s.volume * 1.1**3, rel=1e-9)
+    assert "legacy#0" in set(kept["id"])
+
+
+def test_empty_or_missing_folder_stops_with_folder_and_reasons(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CurationError, match=r"empty: only 0 usable structure\(s\), at least 4 needed"):
+        _run(tmp_path, empty, SHIPPED / "NiH")
+    with pytest.raises(CurationError, match="does not exist"):
+        _run(tmp_path, tmp_path / "missing", SHIPPED / "NiH")
+    bad_only = tmp_path / "bad_only"
+    shutil.copytree(BAD, bad_only)
+    with pytest.raises(CurationError, match=r"Top rejection reasons: \d+ x "):
+        _run(tmp_path, bad_only, SHIPPED / "NiH")
+
+
+def test_unknown_element_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="Xx"):
+        curate(SHIPPED / "PdH", SHIPPED / "NiH", "Xx", "Ni", tmp_path / "c", CURATE_OPTIONS)
+
+
+def test_cli_writes_the_declared_tables(tmp_path):
+    from crystalgan.cli import main
+
+    out = tmp_path / "cur"
+    assert main(["curate", "--ah", str(SHIPPED / "MgH"), "--bh", str(SHIPPED / "TiH"), "--a", "Mg", "--b", "Ti",
+                 "--out", str(out)]) == 0
+    for name, schema in (("AH", CURATED), ("BH", CURATED), ("rejected", REJECTED), ("pairs", PAIRS)):
+        df = read_table(out / f"{name}.parquet", schema)
+        assert isinstance(df, pd.DataFrame)
+    assert main(["curate", "--ah", str(tmp_path / "nope"), "--bh", str(SHIPPED / "TiH"), "--a", "Mg", "--b", "Ti",
+                 "--out", str(out)]) == 1

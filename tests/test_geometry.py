@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import SHIPPED
+from pymatgen.core import Lattice, Structure
+
+from crystalgan.encoding import encode_structure
+from crystalgan.geometry import geometric_loss, nearest_neighbour
+
+
+def pymatgen_nn(s: Structure, metal_a: str) -> np.ndarray:
+    """Per-atom nearest constrained-neighbour distance with get_neighbor_list, in H, A, B order."""
+    c, p, _, d = s.get_neighbor_list(r=8.0)
+    sp = np.array([0 if x.specie.symbol == "H" else (1 if x.specie.symbol == metal_a else 2) for x in s])
+    ok = (sp[c] == sp[p]) | ((sp[c] > 0) & (sp[p] > 0))
+    nn = np.full(len(s), np.inf)
+    np.minimum.at(nn, c[ok], d[ok])
+    return nn[np.argsort(sp, kind="stable")]
+
+
+def skewed(s: Structure, rng) -> Structure:
+    """The same crystal in a random unimodular (skewed) basis."""
+    m = np.eye(3, dtype=int)
+    for i, j, k in ((0, 1, 3), (2, 0, 3), (1, 2, 2)):
+        shear = np.eye(3, dtype=int)
+        shear[i, j] = rng.integers(-k, k + 1)
+        m = shear @ m  # a product of shears: determinant 1
+    return Structure(Lattice(m @ s.lattice.matrix), s.species, s.cart_coords, coords_are_cartesian=True)
+
+
+def _check(structures, metal_a, metal_b):
+    enc = [encode_structure(s, metal_a, metal_b) for s in structures]
+    nn, mask = nearest_neighbour(np.stack([e[0] for e in enc]), np.stack([e[1] for e in enc]))
+    nn, mask = nn.numpy(), mask.numpy()
+    worst = 0.0
+    for k, s in enumerate(structures):
+        got = nn[k][mask[k] > 0]
+        worst = max(worst, float(np.abs(got - pymatgen_nn(s, metal_a)).max()))
+    assert worst < 1e-4, worst
+
+
+def _real(folder):
+    return [s for s in (Structure.from_file(p) for p in sorted(folder.iterdir()))]
+
+
+def test_tf_distances_equal_pymatgen_on_real_structures(real_data):
+    rng = np.random.default_rng(1)
+    structures = _real(real_data / "PdH") + _real(real_data / "NiH")
+    assert len(structures) == 70
+    _check(structures, "Pd", "Ni")
+    _check([skewed(s, rng) for s in structures], "Pd", "Ni")
+
+
+def test_tf_distances_equal_pymatgen_on_shipped_skewed():
+    rng = np.random.default_rng(2)
+    structures = _real(SHIPPED / "MgH") + _real(SHIPPED / "TiH")
+    _check([skewed(s, rng) for s in structures], "Mg", "Ti")
+
+
+def test_ternary_pairs_and_periodic_self_image():
+    # Pd at the origin, Ni at the body centre of a 2.6 A cube, H far off on a face.
+    s = Structure(Lattice.cubic(2.6), ["Pd", "Ni", "H"], [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0]])
+    _check([s], "Pd", "Ni")
+    x, c = encode_structure(s, "Pd", "Ni")
+    nn, _ = nearest_neighbour(x[None], c[None])
+    assert nn.numpy()[0, 0] == pytest.approx(2.6, abs=1e-5)  # H-H: its own periodic image
+    assert nn.numpy()[0, 18] == pytest.approx(2.6 * np.sqrt(3) / 2, abs=1e-5)  # Pd-Ni
+
+
+def test_degenerate_cells_give_finite_loss_and_gradient():
+    x, c = encode_structure(Structure(Lattice.cubic(3.0), ["Pd", "Ni", "H"], [[0, 0, 0], [0.5, 0.5, 0.5], [0, 0, 0.5]]),
+                            "Pd", "Ni")
+    batch = np.stack([x, x, x, x])
+    batch[1, 0, 2] = batch[1, 0, 1]  # collapsed cell (two equal lattice vectors)
+    batch[2, 0, :3] = 0.0  # zero cell
+    batch[3, 2, 0] = np.nan  # NaN coordinate
+    var = tf.Variable(batch)
+    with tf.GradientTape() as tape:
+        low, high = geometric_loss(var, np.stack([c] * 4), 1.8, 3.0)
+        total = tf.reduce_sum(low + high)
+    grad = tape.gradient(total, var)
+    assert np.isfinite(low.numpy()).all() and np.isfinite(high.numpy()).all()
+    assert np.isfinite(grad.numpy()).all()
+    assert low.numpy()[1] == pytest.approx(1.8**2) and low.numpy()[2] == pytest.approx(1.8**2)
+
+
+def test_hinge_loss_is_zero_inside_window_and_pushes_outwards():
+    inside = Structure(Lattice.cubic(2.5), ["Pd", "Ni", "H"], [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0, 0]])
+    x, c = encode_structure(inside, "Pd", "Ni")
+    low, high = geometric_loss(x[None], c[None], 1.8, 3.0)
+    assert float(low[0]) == 0.0 and float(high[0]) == 0.0
+    # Shrinking the cell puts H-H (its image, 1.6 A) below d1: the gradient grows the cell.
+    var = tf.Variable(x[None] * 0.64)
+    with tf.GradientTape() as tape:
+        low, _ = geometric_loss(var, c[None], 1.8, 3.0)
+    assert float(low[0]) > 0
+    grad = tape.gradient(low, var).numpy()
+    assert (np.diag(grad[0, 0, :3]) < 0).all()

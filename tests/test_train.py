@@ -1,0 +1,118 @@
+import copy
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import CURATE_OPTIONS, SHIPPED, TRAIN_OPTIONS
+
+from crystalgan.artifacts import LOSSES, read_structures, read_table
+from crystalgan.curate import curate
+from crystalgan.encoding import encode
+from crystalgan.models import CrossDomainGAN, Generator, row_mask
+from crystalgan.stage1 import train_stage1
+from crystalgan.stage2 import train_stage2
+from crystalgan.train import TrainingError, fit
+from crystalgan.transfer import transfer
+
+
+@pytest.fixture(scope="module")
+def encoded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("enc")
+    curate(SHIPPED / "PdH", SHIPPED / "NiH", "Pd", "Ni", root / "cur", CURATE_OPTIONS)
+    encode(root / "cur", root / "enc", "PdNiH", "Pd", "Ni")
+    return root / "enc"
+
+
+def _data(encoded):
+    xa, ca = read_structures(encoded / "AH.npy")
+    xb, cb = read_structures(encoded / "BH.npy")
+    return xa / 4.0, ca, xb / 4.0, cb
+
+
+def _weights(model):
+    return [w.numpy() for w in model.weights]
+
+
+def _train(encoded, ckpt, epochs, options=TRAIN_OPTIONS, data=None):
+    tf.keras.utils.set_random_seed(0)
+    model = CrossDomainGAN({**options, "epochs": epochs}, 4.0, swap=True)
+    losses = fit(model, *(data or _data(encoded)), {**options, "epochs": epochs}, 0, ckpt, "stage1")
+    return model, losses
+
+
+def test_generator_zeroes_padding_and_moves_the_metal():
+    g = Generator(2, 16, residual=True, swap=True)
+    x = np.random.default_rng(0).normal(size=(3, 4, 18, 3)).astype(np.float32)
+    counts = np.array([[2, 4, 0], [18, 1, 0], [1, 18, 0]], np.int32)
+    y, out_counts = g(x, counts)
+    assert out_counts.numpy().tolist() == [[2, 0, 4], [18, 0, 1], [1, 0, 18]]
+    mask = row_mask(out_counts).numpy()
+    y = y.numpy()
+    assert not y[mask == 0].any(), "padding rows must be exactly zero"
+    assert np.abs(y[mask > 0]).min() > 0
+    assert not y[:, 2].any()  # slot A is empty in a generated B-H
+
+
+def test_same_seed_same_weights_and_resume_equals_uninterrupted(encoded, tmp_path):
+    full, losses_full = _train(encoded, tmp_path / "a", 4)
+    again, _ = _train(encoded, tmp_path / "b", 4)
+    for u, v in zip(_weights(full), _weights(again)):
+        np.testing.assert_array_equal(u, v)
+    # "Crash" after the checkpoint at epoch 2, then rerun to 4 with a fresh model and process state.
+    _train(encoded, tmp_path / "c", 2)
+    resumed, losses_resumed = _train(encoded, tmp_path / "c", 4)
+    for u, v in zip(_weights(full), _weights(resumed)):
+        np.testing.assert_array_equal(u, v)
+    pd_cols = ["epoch", "step", "term", "value"]
+    assert losses_resumed[pd_cols].equals(losses_full[pd_cols])
+    assert set(losses_full["term"]) >= {"L_GAN_A", "L_GAN_B", "L_R_A", "L_R_B", "L_G", "L_D"}
+
+
+def test_nan_loss_stops_with_stage_epoch_term_and_keeps_checkpoint(encoded, tmp_path):
+    _train(encoded, tmp_path / "ck", 2)
+    xa, ca, xb, cb = _data(encoded)
+    xa = xa.copy()
+    xa[:, 1, 0, 0] = np.nan
+    with pytest.raises(TrainingError, match=r"stage1: loss \S+ became nan at epoch 2; .*ckpt-2"):
+        _train(encoded, tmp_path / "ck", 4, data=(xa, ca, xb, cb))
+    assert (tmp_path / "ck" / "ckpt-2.index").exists()
+
+
+def test_stage1_learns_better_than_the_mean(encoded, tmp_path):
+    options = {**TRAIN_OPTIONS, "hidden_units": 64}
+    train_stage1(encoded, tmp_path / "s1", tmp_path / "ck", {**options, "epochs": 40, "checkpoint_every": 40}, 0, 1)
+    xa, ca = read_structures(encoded / "AH.npy")
+    rec, _ = read_structures(tmp_path / "s1" / "x_AHBA1.npy")
+    mask = row_mask(ca).numpy() > 0
+    err = np.abs(rec - xa)[mask].mean()
+    mean = np.where(mask[..., None], xa, 0).sum(0) / np.maximum(mask.sum(0), 1)[..., None]
+    assert err < 0.5 * np.abs(mean[None] - xa)[mask].mean()
+    fake, fake_counts = read_structures(tmp_path / "s1" / "x_AHB1.npy")
+    assert (fake_counts[:, 1] == 0).all() and (fake_counts[:, 2] == ca[:, 1]).all()
+
+
+@pytest.mark.parametrize("method", ["gan", "crystalgan_nogeo", "crystalgan"])
+def test_stage2_methods_train_and_record_losses(encoded, tmp_path, method):
+    train_stage1(encoded, tmp_path / "s1", tmp_path / "ck1", TRAIN_OPTIONS, 0, 1)
+    transfer(encoded, tmp_path / "s1", tmp_path / "tr", "split")
+    geometry = {"d1": 1.8, "d2": 3.0, "form": "hinge"}
+    train_stage2(tmp_path / "tr", tmp_path / "s2", tmp_path / "ck2", method, TRAIN_OPTIONS, geometry, 0, 1)
+    losses = read_table(tmp_path / "s2" / "losses.parquet", LOSSES)
+    terms = set(losses["term"])
+    assert ("L_geo1" in terms) == (method == "crystalgan")
+    assert np.isfinite(losses["value"]).all()
+    assert losses["epoch"].max() == TRAIN_OPTIONS["epochs"] - 1
+
+
+def test_geometric_loss_trains_the_generators(encoded, tmp_path):
+    """With only the geometric terms weighted, stage 2 lowers the geometric loss."""
+    train_stage1(encoded, tmp_path / "s1", tmp_path / "ck1", TRAIN_OPTIONS, 0, 1)
+    transfer(encoded, tmp_path / "s1", tmp_path / "tr", "split")
+    options = copy.deepcopy(TRAIN_OPTIONS)
+    options.update(epochs=60, checkpoint_every=60, learning_rate=1e-3, input_noise=0.0)
+    options["lambdas"] = {"l1": 0.0, "l2": 0.0, "l3": 0.0, "l4": 0.0, "l5": 1.0, "l6": 1.0}
+    geometry = {"d1": 1.8, "d2": 3.0, "form": "hinge"}
+    train_stage2(tmp_path / "tr", tmp_path / "s2", tmp_path / "ck2", "crystalgan", options, geometry, 0, 1)
+    losses = read_table(tmp_path / "s2" / "losses.parquet", LOSSES)
+    geo = losses[losses["term"] == "L_geo1"].set_index("epoch")["value"]
+    assert geo.iloc[-5:].mean() < 0.5 * geo.iloc[:5].mean()
