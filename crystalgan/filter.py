@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pymatgen.analysis.structure_matcher import FrameworkComparator, StructureMatcher
-from pymatgen.core import Composition, Structure
+from pymatgen.core import Composition, Lattice, Structure
 from pymatgen.optimization.neighbors import find_points_in_spheres
 
 from crystalgan.artifacts import CURATED, FILTERED, read_json, read_structures, read_table, write_table
@@ -52,6 +52,8 @@ def judge(
     if volume < MIN_VOLUME:
         return {**row, "valid": False, "reason": "; ".join(problems + [f"collapsed cell (volume {volume:.3g} A^3)"]),
                 "cdvae_valid": False, "switendick": False}
+    if np.prod(np.linalg.norm(lattice, axis=1)) > 4 * volume:  # very skewed: same lattice, short basis
+        lattice = Lattice(lattice).get_lll_reduced_lattice().matrix
     nn, partner, min_pair = nearest_neighbours(lattice, coords, species, cutoff)
     kinds = pair_kinds(species, partner)
     for k, name in enumerate(PAIR_COLUMNS):

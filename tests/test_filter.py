@@ -1,0 +1,112 @@
+import json
+
+import numpy as np
+import pytest
+from conftest import SHIPPED
+from pymatgen.core import Lattice, Structure
+
+from crystalgan.artifacts import FILTERED, read_table, write_structures
+from crystalgan.encoding import encode_structure
+from crystalgan.filter import filter_candidates, judge
+
+D1, D2 = 1.8, 3.0
+
+
+def enc(lattice, species, coords, cartesian=False):
+    s = Structure(Lattice(lattice), species, coords, coords_are_cartesian=cartesian)
+    return encode_structure(s, "Pd", "Ni")
+
+
+def bcc_ternary(a):
+    """Pd at the corner, Ni at the body centre, H on a face centre of a cube of edge a."""
+    return enc(np.eye(3) * a, ["Pd", "Ni", "H"], [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0]])
+
+
+def test_inside_window_is_valid():
+    r = judge(*bcc_ternary(2.5), D1, D2, 6.0, ("H", "Pd", "Ni"))
+    assert r["valid"] and r["is_ternary"] and r["reason"] == ""
+    assert r["min_HH"] == pytest.approx(2.5) and r["min_AB"] == pytest.approx(2.5 * np.sqrt(3) / 2)
+    assert np.isnan(r["min_AA"])  # Pd's nearest metal is Ni, never Pd
+
+
+def test_below_d1_and_above_d2_are_invalid_with_reason():
+    low = judge(*bcc_ternary(1.7), D1, D2, 6.0, ("H", "Pd", "Ni"))
+    assert not low["valid"] and "H0 nearest H-H 1.700 A < d1 = 1.8" in low["reason"]
+    high = judge(*bcc_ternary(3.2), D1, D2, 6.0, ("H", "Pd", "Ni"))
+    assert not high["valid"] and "H0 nearest H-H 3.200 A > d2 = 3" in high["reason"]
+    assert high["min_AB"] == pytest.approx(3.2 * np.sqrt(3) / 2)  # 2.77: inside, not the reason
+
+
+def test_distance_across_the_periodic_boundary():
+    x, c = enc(np.diag([5.0, 2.5, 2.5]), ["Pd", "Ni", "H", "H"],
+               [[1.25, 0, 0], [3.75, 1.25, 1.25], [0.1, 1.25, 0], [4.0, 1.25, 0]], cartesian=True)
+    r = judge(x, c, D1, D2, 6.0, ("H", "Pd", "Ni"))
+    assert r["min_HH"] == pytest.approx(1.1) and not r["valid"]
+
+
+def test_binary_is_never_valid():
+    x, c = enc(np.eye(3) * 2.5, ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    r = judge(x, c, D1, D2, 6.0, ("H", "Pd", "Ni"))
+    assert not r["is_ternary"] and not r["valid"] and r["reason"] == "not ternary: no Ni atoms"
+
+
+def test_metal_hydrogen_distance_is_unconstrained():
+    # H only 1.0 A (then 0.3 A) from Pd: the paper's criterion ignores A-H, CDVAE's does not.
+    for gap, cdvae in ((1.0, True), (0.3, False)):
+        x, c = enc(np.eye(3) * 2.5, ["Pd", "Ni", "H"], [[0, 0, 0], [1.25, 1.25, 1.25], [gap, 0, 0]], cartesian=True)
+        r = judge(x, c, D1, D2, 6.0, ("H", "Pd", "Ni"))
+        assert r["valid"] and r["cdvae_valid"] is cdvae
+
+
+def test_degenerate_candidates_are_rows_not_crashes(tmp_path):
+    good = bcc_ternary(2.5)
+    xs, cs = [good[0].copy() for _ in range(4)], [good[1]] * 4
+    xs[1][0, 2] = xs[1][0, 1]  # collapsed cell
+    xs[2][2, 0, 0] = np.nan  # NaN coordinate
+    xs[3][0, 2] *= -1  # inverted (left-handed) cell: still a lattice, distances as before
+    folder = tmp_path / "run"
+    write_structures(np.stack(xs), np.stack(cs), folder / "candidates.npy")
+    (folder / "candidates.json").write_text(json.dumps({"A": "Pd", "B": "Ni"}))
+    filter_candidates(folder, [], tmp_path / "filtered.parquet", D1, D2)
+    df = read_table(tmp_path / "filtered.parquet", FILTERED)
+    assert df["candidate"].tolist() == [0, 1, 2, 3]
+    assert df["valid"].tolist() == [True, False, False, True]
+    assert "collapsed cell" in df["reason"][1] and "non-finite" in df["reason"][2]
+    assert df["unique"].tolist() == [True, False, False, False]  # 3 is 0 in another basis
+    assert df["novel"][0] and df["spacegroup"][0] == "P4/mmm"
+
+
+def independent_verdict(s: Structure) -> bool:
+    """The paper's criterion straight from Structure.get_neighbor_list."""
+    symbols = {x.specie.symbol for x in s}
+    if symbols != {"H", "Pd", "Ni"}:
+        return False
+    c, p, _, d = s.get_neighbor_list(r=6.0)
+    metal = np.array([x.specie.symbol != "H" for x in s])
+    same = np.array([s[i].specie == s[j].specie for i, j in zip(c, p)], bool)
+    ok = same | (metal[c] & metal[p])
+    nn = np.full(len(s), np.inf)
+    np.minimum.at(nn, c[ok], d[ok])
+    return bool(((nn >= D1) & (nn <= D2)).all())
+
+
+def test_verdicts_match_an_independent_pymatgen_check(tmp_path):
+    rng = np.random.default_rng(3)
+    xs, cs, structures = [], [], []
+    for path in sorted((SHIPPED / "PdH").iterdir()):
+        s = Structure.from_file(path)
+        metal = [i for i, x in enumerate(s) if x.specie.symbol == "Pd"]
+        s.replace(metal[-1], "Ni") if len(metal) > 1 else None
+        for _ in range(4):
+            t = s.copy()
+            t.perturb(rng.uniform(0, 0.6))
+            t.scale_lattice(t.volume * rng.uniform(0.6, 1.4))
+            x, c = encode_structure(t, "Pd", "Ni")
+            xs.append(x), cs.append(c), structures.append(t)
+    folder = tmp_path / "run"
+    write_structures(np.stack(xs), np.stack(cs), folder / "candidates.npy")
+    (folder / "candidates.json").write_text(json.dumps({"A": "Pd", "B": "Ni"}))
+    df = filter_candidates(folder, [], tmp_path / "f.parquet", D1, D2)
+    expected = [independent_verdict(s) for s in structures]
+    assert 10 < sum(expected) < len(expected) - 10  # both verdicts are exercised
+    assert df["valid"].tolist() == expected

@@ -1,0 +1,69 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pymatgen.core import Lattice, Structure
+
+from crystalgan.artifacts import FILTERED, LOSSES, write_structures, write_table
+from crystalgan.encoding import encode_structure
+from crystalgan.report import report, run_counts, table2
+
+
+def fake_filtered(folder, system, method, seed, valid, unique, novel, ternary, a="Pd", b="Ni"):
+    n = len(valid)
+    df = pd.DataFrame({name: pd.Series([None] * n) for name in FILTERED.names})
+    df["candidate"] = np.arange(n)
+    df["poscar"] = df["formula"] = df["reason"] = df["spacegroup"] = ""
+    for col in ("n_H", "n_A", "n_B"):
+        df[col] = 1
+    for col in [c for c in FILTERED.names if c.startswith(("min_", "max_"))]:
+        df[col] = np.nan
+    df["is_ternary"], df["valid"], df["unique"], df["novel"] = ternary, valid, unique, novel
+    df["novel_framework"] = df["cdvae_valid"] = df["switendick"] = False
+    folder.mkdir(parents=True)
+    write_table(df, folder / "filtered.parquet", FILTERED)
+    s = Structure(Lattice.cubic(2.5), [a, b, "H"], [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0]])
+    x, c = encode_structure(s, a, b)
+    write_structures(np.stack([x] * n), np.stack([c] * n), folder / "candidates.npy")
+    (folder / "candidates.json").write_text(json.dumps({"system": system, "method": method, "seed": seed, "A": a, "B": b}))
+    return folder / "filtered.parquet"
+
+
+def test_counts_and_table_arithmetic(tmp_path):
+    p0 = fake_filtered(tmp_path / "s0", "PdNiH", "crystalgan", 0,
+                       valid=[True, True, True, False], unique=[True, False, True, False],
+                       novel=[True, False, False, False], ternary=[True, True, True, True])
+    p1 = fake_filtered(tmp_path / "s1", "PdNiH", "crystalgan", 1,
+                       valid=[True, False, False, False], unique=[True, False, False, False],
+                       novel=[True, False, False, False], ternary=[True, True, False, False])
+    assert run_counts(pd.read_parquet(p0)) == {"n_candidates": 4, "n_ternary": 4, "n_valid": 3,
+                                                "n_valid_unique": 2, "n_novel": 1, "n_novel_framework": 0}
+    losses = tmp_path / "losses.parquet"
+    write_table(pd.DataFrame({"stage": ["stage1"] * 2, "epoch": [0, 1], "step": [0, 1], "term": ["L_G"] * 2,
+                              "value": [1.0, 0.5]}).astype({"epoch": "int32"}), losses, LOSSES)
+    table = report([p0, p1], tmp_path / "report", 1.8, 3.0, [losses])
+    row = table.iloc[0]
+    assert row["n_valid_mean"] == pytest.approx(2.0) and row["n_valid_std"] == pytest.approx(1.0)
+    assert row["n_valid_unique_mean"] == pytest.approx(1.5) and row["n_ternary_mean"] == pytest.approx(3.0)
+    assert row["paper_n_valid"] == 9 and row["seeds"] == 2
+    md = (tmp_path / "report" / "table2.md").read_text()
+    assert "| PdNiH | crystalgan | 2 | 4.0 ± 0.0 | 3.0 ± 1.0 | 2.0 ± 1.0 | 1.5 ± 0.5 | 1.0 ± 0.0 |" in md
+    nn = pd.read_csv(tmp_path / "report" / "nearest_neighbours.csv")
+    assert len(nn) == 3 * 3  # 3 valid unique candidates x 3 atoms
+    assert set(nn["pair"]) == {"H-H", "Pd-Ni", "Ni-Pd"}
+    assert nn.loc[nn["pair"] == "H-H", "distance"].round(6).eq(2.5).all()
+    for name in ("table2.csv", "runs.csv", "nearest_neighbours.csv", "pair_distribution.png", "losses.png"):
+        assert (tmp_path / "report" / name).stat().st_size > 0
+
+
+def test_methods_in_paper_order_and_unknown_systems_have_no_paper_number():
+    runs = pd.DataFrame([
+        {"system": "X", "method": m, "seed": 0, "A": "Fe", "B": "Co", "n_candidates": 1, "n_ternary": 1,
+         "n_valid": 1, "n_valid_unique": 1, "n_novel": 1, "n_novel_framework": 1}
+        for m in ("crystalgan", "gan", "discogan")
+    ])
+    t = table2(runs)
+    assert t["method"].tolist() == ["gan", "discogan", "crystalgan"]
+    assert t["paper_n_valid"].isna().all()
