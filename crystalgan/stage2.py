@@ -27,7 +27,7 @@ def train_stage2(
     if len(xa) == 0 or len(xb) == 0:
         raise ValueError(f"{transfer}: empty stage-2 training set (AHB_g {len(xa)}, BHA_g {len(xb)})")
     scale = data_scale(xa, xb, counts=(ca, cb))
-    options = dict(options, lambdas=dict(options["lambdas"]))
+    options = dict(options, lambdas={"l5": 0.0, "l6": 0.0, **options["lambdas"]})
     if method == "gan":
         model = NoiseGAN(options, scale)
     elif method == "crystalgan_nogeo":

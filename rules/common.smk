@@ -5,9 +5,8 @@ from snakemake.utils import validate
 
 from crystalgan.config import check
 
-
 validate(config, "../workflow/schemas/config.schema.yaml")
-check(config, workflow.basedir)
+check(config)
 
 SYSTEMS = {s["name"]: s for s in config["systems"]}
 STAGE2_METHODS = [m for m in config["methods"] if m != "discogan"]
@@ -34,6 +33,17 @@ def stage1_options(train):
     return {**train, "lambdas": lambdas}
 
 
+def stage2_options(wildcards):
+    """Settings of one stage-2 run: the geometric ones only where the method uses them."""
+    if wildcards.method == "crystalgan":
+        return as_json(config["train"])
+    return as_json(stage1_options(config["train"]))
+
+
+def stage2_geometry(wildcards):
+    return as_json(config["geometry"] if wildcards.method == "crystalgan" else {})
+
+
 def generator_model(wildcards):
     if wildcards.method == "discogan":
         return f"results/{wildcards.system}/seed{wildcards.seed}/stage1/model.json"
@@ -43,7 +53,10 @@ def generator_model(wildcards):
 def generator_inputs(wildcards):
     if wildcards.method == "discogan":
         return [f"results/{wildcards.system}/encoded/{d}.npy" for d in ("AH", "BH")]
-    return [f"results/{wildcards.system}/seed{wildcards.seed}/transfer/{d}.npy" for d in ("AHB_g", "BHA_g")]
+    return [
+        f"results/{wildcards.system}/seed{wildcards.seed}/transfer/{d}.npy"
+        for d in ("AHB_g", "BHA_g")
+    ]
 
 
 def all_filtered(wildcards=None):
@@ -56,7 +69,11 @@ def all_filtered(wildcards=None):
 
 
 def all_losses(wildcards=None):
-    stage1 = expand("results/{system}/seed{seed}/stage1/losses.parquet", system=SYSTEMS, seed=config["seeds"])
+    stage1 = expand(
+        "results/{system}/seed{seed}/stage1/losses.parquet",
+        system=SYSTEMS,
+        seed=config["seeds"],
+    )
     stage2 = expand(
         "results/{system}/{method}/seed{seed}/stage2/losses.parquet",
         system=SYSTEMS,

@@ -7,20 +7,20 @@ rule curate:
         bh="results/{system}/curated/BH.parquet",
         rejected="results/{system}/curated/rejected.parquet",
         pairs="results/{system}/curated/pairs.parquet",
-    params:
-        a=lambda w: system(w)["A"],
-        b=lambda w: system(w)["B"],
-        options=as_json(config["curate"]),
     log:
         "logs/curate/{system}.log",
     benchmark:
         "benchmarks/curate/{system}.tsv"
+    conda:
+        "../envs/crystalgan.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../envs/crystalgan.yaml"
+    params:
+        a=lambda w: system(w)["A"],
+        b=lambda w: system(w)["B"],
+        options=as_json(config["curate"]),
     shell:
         "crystalgan curate --ah {input.ah} --bh {input.bh} --a {params.a} --b {params.b}"
         " --out $(dirname {output.ah}) --options {params.options} > {log} 2>&1"

@@ -11,19 +11,19 @@ rule encode:
         ah_long="results/{system}/encoded/AH.parquet",
         bh_long="results/{system}/encoded/BH.parquet",
         meta="results/{system}/encoded/meta.json",
-    params:
-        a=lambda w: system(w)["A"],
-        b=lambda w: system(w)["B"],
     log:
         "logs/encode/{system}.log",
     benchmark:
         "benchmarks/encode/{system}.tsv"
+    conda:
+        "../envs/crystalgan.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../envs/crystalgan.yaml"
+    params:
+        a=lambda w: system(w)["A"],
+        b=lambda w: system(w)["B"],
     shell:
         "crystalgan encode --curated $(dirname {input.ah}) --out $(dirname {output.ah})"
         " --system {wildcards.system} --a {params.a} --b {params.b} > {log} 2>&1"

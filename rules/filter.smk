@@ -6,19 +6,19 @@ rule filter:
         transfer="results/{system}/seed{seed}/transfer/AHB_g.npy",
     output:
         "results/{system}/{method}/seed{seed}/filtered.parquet",
-    params:
-        d1=config["filter"]["d1"],
-        d2=config["filter"]["d2"],
     log:
         "logs/filter/{system}/{method}/seed{seed}.log",
     benchmark:
         "benchmarks/filter/{system}/{method}/seed{seed}.tsv"
+    conda:
+        "../envs/crystalgan.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../envs/crystalgan.yaml"
+    params:
+        d1=config["filter"]["d1"],
+        d2=config["filter"]["d2"],
     shell:
         "crystalgan filter --candidates $(dirname {input.candidates}) --curated $(dirname {input.curated})"
         " --transfer $(dirname {input.transfer}) --out {output} --d1 {params.d1} --d2 {params.d2} > {log} 2>&1"

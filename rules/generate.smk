@@ -8,19 +8,19 @@ rule generate:
         counts="results/{system}/{method}/seed{seed}/candidates_counts.npy",
         info="results/{system}/{method}/seed{seed}/candidates.json",
         poscar=directory("results/{system}/{method}/seed{seed}/poscar"),
-    params:
-        samples=config["generate"]["samples"],
-        noise=config["generate"]["noise"],
     log:
         "logs/generate/{system}/{method}/seed{seed}.log",
     benchmark:
         "benchmarks/generate/{system}/{method}/seed{seed}.tsv"
+    conda:
+        "../envs/crystalgan.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../envs/crystalgan.yaml"
+    params:
+        samples=config["generate"]["samples"],
+        noise=config["generate"]["noise"],
     shell:
         "crystalgan generate --model $(dirname {input.model}) --inputs $(dirname {input.inputs[0]})"
         " --meta {input.meta} --method {wildcards.method} --out $(dirname {output.candidates})"

@@ -26,19 +26,19 @@ rule report:
             category="Training",
         ),
         summary="results/report/summary.md",
-    params:
-        d1=config["filter"]["d1"],
-        d2=config["filter"]["d2"],
     log:
         "logs/report/report.log",
     benchmark:
         "benchmarks/report/report.tsv"
+    conda:
+        "../envs/crystalgan.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../envs/crystalgan.yaml"
+    params:
+        d1=config["filter"]["d1"],
+        d2=config["filter"]["d2"],
     shell:
         "crystalgan report --filtered {input.filtered} --losses {input.losses}"
         " --out $(dirname {output.table}) --d1 {params.d1} --d2 {params.d2} > {log} 2>&1"

@@ -13,20 +13,20 @@ rule train_stage1:
             "y_BHA1.npy",
             "y_BHAB1.npy",
         ),
-    params:
-        options=as_json(stage1_options(config["train"])),
-        checkpoints="results/{system}/seed{seed}/checkpoints/stage1",
     log:
         "logs/train_stage1/{system}/seed{seed}.log",
     benchmark:
         "benchmarks/train_stage1/{system}/seed{seed}.tsv"
+    conda:
+        "../envs/crystalgan-gpu.yaml"
     threads: 2
     resources:
         gpu=1,
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../envs/crystalgan-gpu.yaml"
+    params:
+        options=as_json(stage1_options(config["train"])),
+        checkpoints="results/{system}/seed{seed}/checkpoints/stage1",
     shell:
         "crystalgan train-stage1 --encoded $(dirname {input.ah}) --out $(dirname {output.model})"
         " --checkpoints {params.checkpoints} --options {params.options}"

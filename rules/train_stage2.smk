@@ -6,23 +6,23 @@ rule train_stage2:
         model="results/{system}/{method}/seed{seed}/stage2/model.json",
         weights="results/{system}/{method}/seed{seed}/stage2/weights.weights.h5",
         losses="results/{system}/{method}/seed{seed}/stage2/losses.parquet",
-    wildcard_constraints:
-        method="gan|crystalgan_nogeo|crystalgan",
-    params:
-        options=as_json(config["train"]),
-        geometry=as_json(config["geometry"]),
-        checkpoints="results/{system}/{method}/seed{seed}/checkpoints/stage2",
     log:
         "logs/train_stage2/{system}/{method}/seed{seed}.log",
     benchmark:
         "benchmarks/train_stage2/{system}/{method}/seed{seed}.tsv"
+    wildcard_constraints:
+        method="gan|crystalgan_nogeo|crystalgan",
+    conda:
+        "../envs/crystalgan-gpu.yaml"
     threads: 2
     resources:
         gpu=1,
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../envs/crystalgan-gpu.yaml"
+    params:
+        options=stage2_options,
+        geometry=stage2_geometry,
+        checkpoints="results/{system}/{method}/seed{seed}/checkpoints/stage2",
     shell:
         "crystalgan train-stage2 --transfer $(dirname {input.ahb}) --method {wildcards.method}"
         " --out $(dirname {output.model}) --checkpoints {params.checkpoints}"

@@ -7,18 +7,18 @@ rule transfer:
         ahb="results/{system}/seed{seed}/transfer/AHB_g.npy",
         bha="results/{system}/seed{seed}/transfer/BHA_g.npy",
         counts="results/{system}/seed{seed}/transfer/counts.json",
-    params:
-        mode=config["transfer"]["mode"],
     log:
         "logs/transfer/{system}/seed{seed}.log",
     benchmark:
         "benchmarks/transfer/{system}/seed{seed}.tsv"
+    conda:
+        "../envs/crystalgan.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../envs/crystalgan.yaml"
+    params:
+        mode=config["transfer"]["mode"],
     shell:
         "crystalgan transfer --encoded $(dirname {input.meta}) --stage1 $(dirname {input.rec_a})"
         " --out $(dirname {output.ahb}) --mode {params.mode} > {log} 2>&1"

@@ -1,0 +1,125 @@
+"""The workflow as users run it: config validation, lint, format, a small end-to-end run,
+single-stage reruns (dry-run job lists) and the HTML report."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT, SHIPPED
+
+BIN = Path(sys.executable).parent
+SNAKEMAKE = [str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile")]
+
+
+def small_config(folder: Path, **sections) -> Path:
+    config = {
+        "systems": [{"name": "MgTiH", "A": "Mg", "B": "Ti", "AH": str(SHIPPED / "MgH"), "BH": str(SHIPPED / "TiH")}],
+        "methods": ["gan", "discogan", "crystalgan_nogeo", "crystalgan"],
+        "train": {"epochs": 3, "checkpoint_every": 1, "hidden_layers": 2, "hidden_units": 32},
+        "generate": {"samples": 12},
+    }
+    for key, value in sections.items():
+        config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def snakemake(workdir: Path, *args, check=True, config: Path | None = None) -> subprocess.CompletedProcess:
+    cmd = SNAKEMAKE + ["-d", str(workdir), "--configfile", str(config or workdir / "config.yaml"), *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
+    return done
+
+
+def planned_jobs(workdir: Path, *args, config: Path | None = None) -> dict[str, int]:
+    """Job counts per rule of a dry run."""
+    out = snakemake(workdir, "-n", "--quiet", "rules", *args, config=config).stdout
+    jobs = {}
+    for line in out.splitlines():
+        m = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if m and m.group(1) not in ("total", "job", "count"):
+            jobs[m.group(1)] = int(m.group(2))
+    return jobs
+
+
+@pytest.mark.parametrize(
+    "section,value,message",
+    [
+        ({"methods": ["crystalgan", "vae"]}, None, "vae"),
+        ({"geometry": {"d1": 3.0, "d2": 1.8}}, None, "geometry: d1 = 3.0 must be smaller than d2 = 1.8"),
+        ({"filter": {"d1": 2.0, "d2": 2.0}}, None, "filter: d1 = 2.0 must be smaller than d2 = 2.0"),
+        ({"train": {"epochs": -5}}, None, "-5"),
+        ({"systems": [{"name": "S", "A": "Pd", "B": "Ni", "AH": "/no/such/folder", "BH": str(SHIPPED / "NiH")}]}, None,
+         "systems[0].AH: folder '/no/such/folder' does not exist"),
+        ({"systems": [{"name": "S", "A": "Qq", "B": "Ni", "AH": str(SHIPPED / "PdH"), "BH": str(SHIPPED / "NiH")}]}, None,
+         "systems[0].A: 'Qq' is not an element symbol"),
+    ],
+)
+def test_bad_config_fails_before_any_job(tmp_path, section, value, message):
+    config = small_config(tmp_path, **section)
+    done = snakemake(tmp_path, "-n", check=False, config=config)
+    assert done.returncode != 0
+    assert message in done.stdout + done.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_lint_and_format_are_clean():
+    lint = subprocess.run(SNAKEMAKE + ["--lint"], capture_output=True, text=True, cwd=ROOT)
+    assert lint.returncode == 0 and "Congratulations" in lint.stdout + lint.stderr, lint.stdout + lint.stderr
+    fmt = subprocess.run([str(BIN / "snakefmt"), "--check", "."], capture_output=True, text=True, cwd=ROOT)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("run")
+    small_config(workdir)
+    snakemake(workdir, "--cores", "2", "--resources", "gpu=1")
+    return workdir
+
+
+def test_end_to_end_run_produces_table_poscars_and_plots(finished_run):
+    report = finished_run / "results" / "report"
+    table = pd.read_csv(report / "table2.csv")
+    assert table["method"].tolist() == ["gan", "discogan", "crystalgan_nogeo", "crystalgan"]
+    assert (table["n_candidates_mean"] == 12).all()
+    assert table.loc[table["method"] == "discogan", "n_ternary_mean"].item() == 0
+    assert table.loc[table["method"] == "crystalgan", "paper_n_valid"].item() == 8  # Mg-Ti-H
+    poscars = list((finished_run / "results" / "MgTiH" / "crystalgan" / "seed0" / "poscar").glob("*.vasp"))
+    assert len(poscars) == 12
+    for name in ("pair_distribution.png", "losses.png", "nearest_neighbours.csv", "table2.md"):
+        assert (report / name).stat().st_size > 0
+    for rule in ("curate", "encode", "train_stage1", "transfer", "train_stage2", "generate", "filter", "report"):
+        assert list((finished_run / "logs" / rule).rglob("*.log")), f"no log for {rule}"
+        assert list((finished_run / "benchmarks" / rule).rglob("*.tsv")), f"no benchmark for {rule}"
+    log = (finished_run / "logs" / "train_stage1" / "MgTiH" / "seed0.log").read_text()
+    assert "on CPU" in log and "epoch 3/3" in log
+
+
+def test_single_stage_reruns(finished_run, tmp_path):
+    assert planned_jobs(finished_run) == {}, "nothing changed: nothing to run"
+    changed = small_config(tmp_path, filter={"d1": 1.7})
+    assert planned_jobs(finished_run, config=changed) == {"filter": 4, "report": 1, "all": 1}
+    changed = small_config(tmp_path, geometry={"d2": 3.2})
+    assert planned_jobs(finished_run, config=changed) == {
+        "train_stage2": 1, "generate": 1, "filter": 1, "report": 1, "all": 1
+    }
+    changed = small_config(tmp_path, train={"lambdas": {"l5": 2.0}})
+    assert planned_jobs(finished_run, config=changed) == {"train_stage2": 1, "generate": 1, "filter": 1, "report": 1, "all": 1}
+    assert planned_jobs(finished_run, "--forcerun", "generate") == {"generate": 4, "filter": 4, "report": 1, "all": 1}
+
+
+def test_html_report_contains_table2(finished_run):
+    html = finished_run / "report.html"
+    snakemake(finished_run, "--report", str(html))
+    text = html.read_text(errors="replace")
+    assert "table2.csv" in text and "pair_distribution.png" in text
