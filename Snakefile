@@ -13,6 +13,7 @@ include: "rules/train_stage2.smk"
 include: "rules/generate.smk"
 include: "rules/filter.smk"
 include: "rules/report.smk"
+include: "rules/cache.smk"
 
 
 rule all:

@@ -1,21 +1,33 @@
 import json
 import shlex
+from pathlib import Path
 
 from snakemake.utils import validate
 
 from crystalgan.config import check
+from crystalgan.curate import is_candidate_file
 
 validate(config, "../workflow/schemas/config.schema.yaml")
 check(config)
 
 SYSTEMS = {s["name"]: s for s in config["systems"]}
 STAGE2_METHODS = [m for m in config["methods"] if m != "discogan"]
+# With cache: true, curate, encode and train_stage1 are eligible for Snakemake's
+# between-workflow cache (snakemake --cache, SNAKEMAKE_OUTPUT_CACHE); see rules/cache.smk.
+CACHE = "omit-software" if config["cache"] else False
 
 
 wildcard_constraints:
     system="|".join(SYSTEMS),
     seed=r"\d+",
     method="|".join(config["methods"]),
+
+
+def structure_files(folder):
+    """The structure files curation reads from a folder (so an edited file re-runs it)."""
+    return sorted(
+        str(p) for p in Path(folder).iterdir() if p.is_file() and is_candidate_file(p)
+    )
 
 
 def system(wildcards):
@@ -51,12 +63,13 @@ def generator_model(wildcards):
 
 
 def generator_inputs(wildcards):
+    """Generator inputs (tensors, then counts): encoded binaries or stage-2 ternaries."""
     if wildcards.method == "discogan":
-        return [f"results/{wildcards.system}/encoded/{d}.npy" for d in ("AH", "BH")]
-    return [
-        f"results/{wildcards.system}/seed{wildcards.seed}/transfer/{d}.npy"
-        for d in ("AHB_g", "BHA_g")
-    ]
+        folder, names = f"results/{wildcards.system}/encoded", ("AH", "BH")
+    else:
+        folder = f"results/{wildcards.system}/seed{wildcards.seed}/transfer"
+        names = ("AHB_g", "BHA_g")
+    return [f"{folder}/{n}{suffix}.npy" for suffix in ("", "_counts") for n in names]
 
 
 def all_filtered(wildcards=None):

@@ -15,6 +15,7 @@ rule encode:
         "logs/encode/{system}.log",
     benchmark:
         "benchmarks/encode/{system}.tsv"
+    cache: CACHE
     conda:
         "../envs/crystalgan.yaml"
     threads: 1

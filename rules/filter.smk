@@ -2,8 +2,16 @@ rule filter:
     input:
         candidates="results/{system}/{method}/seed{seed}/candidates.npy",
         info="results/{system}/{method}/seed{seed}/candidates.json",
+        counts="results/{system}/{method}/seed{seed}/candidates_counts.npy",
         curated="results/{system}/curated/AH.parquet",
-        transfer="results/{system}/seed{seed}/transfer/AHB_g.npy",
+        curated_bh="results/{system}/curated/BH.parquet",
+        transfer=multiext(
+            "results/{system}/seed{seed}/transfer/",
+            "AHB_g.npy",
+            "AHB_g_counts.npy",
+            "BHA_g.npy",
+            "BHA_g_counts.npy",
+        ),
     output:
         "results/{system}/{method}/seed{seed}/filtered.parquet",
     log:
@@ -21,4 +29,4 @@ rule filter:
         d2=config["filter"]["d2"],
     shell:
         "crystalgan filter --candidates $(dirname {input.candidates}) --curated $(dirname {input.curated})"
-        " --transfer $(dirname {input.transfer}) --out {output} --d1 {params.d1} --d2 {params.d2} > {log} 2>&1"
+        " --transfer $(dirname {input.transfer[0]}) --out {output} --d1 {params.d1} --d2 {params.d2} > {log} 2>&1"

@@ -6,17 +6,19 @@ rule train_stage1:
         model="results/{system}/seed{seed}/stage1/model.json",
         weights="results/{system}/seed{seed}/stage1/weights.weights.h5",
         losses="results/{system}/seed{seed}/stage1/losses.parquet",
-        generated=multiext(
-            "results/{system}/seed{seed}/stage1/",
-            "x_AHB1.npy",
-            "x_AHBA1.npy",
-            "y_BHA1.npy",
-            "y_BHAB1.npy",
-        ),
+        x_ahb1="results/{system}/seed{seed}/stage1/x_AHB1.npy",
+        x_ahba1="results/{system}/seed{seed}/stage1/x_AHBA1.npy",
+        y_bha1="results/{system}/seed{seed}/stage1/y_BHA1.npy",
+        y_bhab1="results/{system}/seed{seed}/stage1/y_BHAB1.npy",
+        x_ahb1_counts="results/{system}/seed{seed}/stage1/x_AHB1_counts.npy",
+        x_ahba1_counts="results/{system}/seed{seed}/stage1/x_AHBA1_counts.npy",
+        y_bha1_counts="results/{system}/seed{seed}/stage1/y_BHA1_counts.npy",
+        y_bhab1_counts="results/{system}/seed{seed}/stage1/y_BHAB1_counts.npy",
     log:
         "logs/train_stage1/{system}/seed{seed}.log",
     benchmark:
         "benchmarks/train_stage1/{system}/seed{seed}.tsv"
+    cache: CACHE
     conda:
         "../envs/crystalgan-gpu.yaml"
     threads: 2

@@ -2,6 +2,8 @@ rule train_stage2:
     input:
         ahb="results/{system}/seed{seed}/transfer/AHB_g.npy",
         bha="results/{system}/seed{seed}/transfer/BHA_g.npy",
+        ahb_counts="results/{system}/seed{seed}/transfer/AHB_g_counts.npy",
+        bha_counts="results/{system}/seed{seed}/transfer/BHA_g_counts.npy",
     output:
         model="results/{system}/{method}/seed{seed}/stage2/model.json",
         weights="results/{system}/{method}/seed{seed}/stage2/weights.weights.h5",

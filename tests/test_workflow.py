@@ -123,3 +123,24 @@ def test_html_report_contains_table2(finished_run):
     snakemake(finished_run, "--report", str(html))
     text = html.read_text(errors="replace")
     assert "table2.csv" in text and "pair_distribution.png" in text
+
+
+def test_between_workflow_cache_reuses_curation_encoding_and_stage1(tmp_path):
+    import os
+
+    env = {**os.environ, "SNAKEMAKE_OUTPUT_CACHE": str(tmp_path / "cache")}
+    (tmp_path / "cache").mkdir()
+    outputs = []
+    for name in ("first", "second"):
+        workdir = tmp_path / name
+        workdir.mkdir()
+        config = small_config(workdir, methods=["discogan"], cache=True)
+        cmd = SNAKEMAKE + ["-d", str(workdir), "--configfile", str(config), "--cores", "2", "--cache"]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        outputs.append(done.stderr)
+    assert "to cache" in outputs[0]
+    assert "to cache" not in outputs[1] and outputs[1].count("from cache") >= 3
+    assert not (tmp_path / "second" / "logs" / "train_stage1").exists(), "stage 1 must come from the cache"
+    first, second = (pd.read_csv(tmp_path / n / "results/report/table2.csv") for n in ("first", "second"))
+    pd.testing.assert_frame_equal(first, second)
