@@ -141,6 +141,7 @@ def test_between_workflow_cache_reuses_curation_encoding_and_stage1(tmp_path):
         outputs.append(done.stderr)
     assert "to cache" in outputs[0]
     assert "to cache" not in outputs[1] and outputs[1].count("from cache") >= 3
-    assert not (tmp_path / "second" / "logs" / "train_stage1").exists(), "stage 1 must come from the cache"
+    model = tmp_path / "second" / "results" / "MgTiH" / "seed0" / "stage1" / "model.json"
+    assert model.is_symlink() and Path(os.readlink(model)).parent == tmp_path / "cache"
     first, second = (pd.read_csv(tmp_path / n / "results/report/table2.csv") for n in ("first", "second"))
     pd.testing.assert_frame_equal(first, second)
