@@ -88,6 +88,12 @@ def cmd_generate(args) -> None:
     )
 
 
+def cmd_baseline(args) -> None:
+    from crystalgan.baselines import baseline
+
+    baseline(args.method, Path(args.encoded), Path(args.transfer), Path(args.out), args.samples, args.seed)
+
+
 def cmd_filter(args) -> None:
     from crystalgan.filter import write_filtered
 
@@ -164,6 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise", type=float, default=0.05, help="input noise std after the first pass, data-scale units")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("baseline", help="candidates from a baseline: element substitution or pyxtal random crystals")
+    p.add_argument("--method", required=True, choices=("substitution", "random"))
+    p.add_argument("--encoded", required=True, help="folder written by 'crystalgan encode'")
+    p.add_argument("--transfer", required=True, help="folder written by 'crystalgan transfer' (compositions, volumes)")
+    p.add_argument("--out", required=True, help="output folder: candidates.npy, candidates.json, poscar/")
+    p.add_argument("--samples", type=int, default=70)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_baseline)
 
     p = sub.add_parser("filter", help="judge candidates by nearest-neighbour geometry (pymatgen)")
     p.add_argument("--candidates", required=True, help="folder written by 'crystalgan generate'")

@@ -14,7 +14,7 @@ from crystalgan.artifacts import FILTERED, LOSSES, read_json, read_structures, r
 
 log = logging.getLogger(__name__)
 
-METHOD_ORDER = ("gan", "discogan", "crystalgan_nogeo", "crystalgan")
+METHOD_ORDER = ("gan", "discogan", "crystalgan_nogeo", "crystalgan", "substitution", "random")
 # Paper Table 2 (Nouira et al. 2019): good-quality ternaries per method, keyed by the metal pair.
 PAPER_TABLE2 = {
     frozenset({"Pd", "Ni"}): {"gan": 0, "discogan": 0, "crystalgan_nogeo": 4, "crystalgan": 9},

@@ -11,7 +11,10 @@ validate(config, "../workflow/schemas/config.schema.yaml")
 check(config)
 
 SYSTEMS = {s["name"]: s for s in config["systems"]}
-STAGE2_METHODS = [m for m in config["methods"] if m != "discogan"]
+GAN_METHODS = ["gan", "discogan", "crystalgan_nogeo", "crystalgan"]
+STAGE2_METHODS = [
+    m for m in config["methods"] if m in ("gan", "crystalgan_nogeo", "crystalgan")
+]
 # With cache: true, curate, encode and train_stage1 are eligible for Snakemake's
 # between-workflow cache (snakemake --cache, SNAKEMAKE_OUTPUT_CACHE); see rules/cache.smk.
 CACHE = "omit-software" if config["cache"] else False

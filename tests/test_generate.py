@@ -63,3 +63,33 @@ def test_sampling_is_seeded_and_stochastic(trained, tmp_path, method):
         assert ((counts[:, 1] == 0) | (counts[:, 2] == 0)).all()  # stage 1 makes binaries
     else:
         assert (counts > 0).all()  # stage 2 makes ternaries
+
+
+def test_substitution_baseline_swaps_metal_sites_of_training_binaries(trained, tmp_path):
+    from crystalgan.baselines import baseline
+
+    baseline("substitution", trained / "enc", trained / "tr", tmp_path / "sub", 70, 0)
+    x, c = read_structures(tmp_path / "sub" / "candidates.npy")
+    xa, ca = read_structures(trained / "enc" / "AH.npy")
+    assert (c[:, 0] > 0).all() and (c[:, 1] > 0).all() and (c[:, 2] > 0).all()
+    for k in range(0, 70, 2):  # even samples come from A-H structure k // 2, same H atoms
+        i = k // 2
+        if ca[i, 1] > 1:  # not doubled: same cell, same metal sites
+            np.testing.assert_array_equal(x[k, 0], xa[i, 0])
+            sites = np.vstack([x[k, 2, : c[k, 1]], x[k, 3, : c[k, 2]]])
+            assert sorted(map(tuple, sites)) == sorted(map(tuple, xa[i, 2, : ca[i, 1]]))
+
+
+def test_random_baseline_keeps_compositions_and_volumes(trained, tmp_path):
+    from crystalgan.baselines import baseline
+
+    baseline("random", trained / "enc", trained / "tr", tmp_path / "rnd", 10, 0)
+    x, c = read_structures(tmp_path / "rnd" / "candidates.npy")
+    xs, cs = read_structures(trained / "tr" / "AHB_g.npy")
+    for k in range(10):
+        assert c[k].tolist() == cs[k].tolist()
+        volume = abs(np.linalg.det(x[k, 0, :3].astype(float)))
+        assert volume == pytest.approx(abs(np.linalg.det(xs[k, 0, :3].astype(float))), rel=1e-4)
+    again, _ = read_structures(tmp_path / "rnd" / "candidates.npy")
+    baseline("random", trained / "enc", trained / "tr", tmp_path / "rnd2", 10, 0)
+    np.testing.assert_array_equal(again, read_structures(tmp_path / "rnd2" / "candidates.npy")[0])
