@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from crystalgan.artifacts import MAX_ATOMS, read_json, read_structures, write_json, write_structures
-from crystalgan.encoding import decode_structure, encode_structure
-from crystalgan.generate import write_poscars
+from crystalgan.encoding import decode_structure, encode_structure, write_poscars
 from crystalgan.transfer import double_cell
 
 log = logging.getLogger(__name__)

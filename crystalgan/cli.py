@@ -98,7 +98,7 @@ def cmd_filter(args) -> None:
     from crystalgan.filter import write_filtered
 
     transfer = Path(args.transfer) if args.transfer else None
-    write_filtered(Path(args.candidates), Path(args.curated), transfer, Path(args.out), args.d1, args.d2)
+    write_filtered(Path(args.candidates), Path(args.curated), transfer, Path(args.out), args.d1, args.d2, args.threads)
 
 
 def cmd_report(args) -> None:
@@ -187,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="filtered.parquet to write")
     p.add_argument("--d1", type=float, default=1.8)
     p.add_argument("--d2", type=float, default=3.0)
+    p.add_argument("--threads", type=int, default=1, help="worker processes for the geometry verdicts")
     p.set_defaults(func=cmd_filter)
 
     p = sub.add_parser("report", help="Table 2, nearest-neighbour tables and plots from filtered tables")

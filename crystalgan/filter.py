@@ -21,8 +21,7 @@ from pymatgen.optimization.neighbors import find_points_in_spheres
 
 from crystalgan.artifacts import CURATED, FILTERED, read_json, read_structures, read_table, write_table
 from crystalgan.curate import spacegroup, structure_from_row
-from crystalgan.encoding import decode_structure
-from crystalgan.generate import poscar_name
+from crystalgan.encoding import decode_structure, poscar_name
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +31,7 @@ PBC = np.array([1, 1, 1], dtype=np.int64)
 MIN_VOLUME = 0.1  # A^3, as CDVAE's structural validity
 MIN_PAIR = 0.5  # A, as CDVAE's structural validity
 SWITENDICK = 2.0  # A, minimal H-H distance in stable metal hydrides
+CHUNK = 2000  # candidates per worker task
 
 
 def judge(
@@ -54,7 +54,10 @@ def judge(
                 "cdvae_valid": False, "switendick": False}
     if np.prod(np.linalg.norm(lattice, axis=1)) > 4 * volume:  # very skewed: same lattice, short basis
         lattice = Lattice(lattice).get_lll_reduced_lattice().matrix
-    nn, partner, min_pair = nearest_neighbours(lattice, coords, species, cutoff)
+    # Most atoms have a neighbour just past d2: search there first, widen only if needed.
+    nn, partner, min_pair = nearest_neighbours(lattice, coords, species, min(d2 + 0.5, cutoff))
+    if not np.isfinite(nn).all():
+        nn, partner, min_pair = nearest_neighbours(lattice, coords, species, cutoff)
     kinds = pair_kinds(species, partner)
     for k, name in enumerate(PAIR_COLUMNS):
         sel = nn[kinds == k]
@@ -108,29 +111,53 @@ def _missing(names: tuple, counts: tuple) -> str:
     return " or ".join(name for name, n in zip(names, counts) if n == 0)
 
 
+def judge_all(x, counts, d1: float, d2: float, cutoff: float, names: tuple) -> list[dict]:
+    """:func:`judge` of every candidate, in order."""
+    return [judge(x[k], counts[k], d1, d2, cutoff, names) for k in range(len(x))]
+
+
 def filter_candidates(
-    candidates: Path, training: list[Structure], out: Path, d1: float, d2: float, cutoff: float | None = None
+    candidates: Path,
+    training: list[Structure],
+    out: Path,
+    d1: float,
+    d2: float,
+    cutoff: float | None = None,
+    processes: int = 1,
 ) -> pd.DataFrame:
-    """Judge every candidate in ``candidates/`` and write ``out`` (filtered.parquet)."""
+    """Judge every candidate in ``candidates/`` and write ``out`` (filtered.parquet).
+
+    The geometry verdicts run in ``processes`` worker processes over chunks of candidates.
+    """
     candidates = Path(candidates)
     x, counts = read_structures(candidates / "candidates.npy")
     info = read_json(candidates / "candidates.json")
     metal_a, metal_b = info["A"], info["B"]
+    names = ("H", metal_a, metal_b)
     cutoff = cutoff or 2 * d2
-    rows = []
-    for k in range(len(x)):
-        r = judge(x[k], counts[k], d1, d2, cutoff, ("H", metal_a, metal_b))
-        formula = {"H": r["n_H"], metal_a: r["n_A"], metal_b: r["n_B"]}
+    if processes > 1 and len(x) >= 2 * CHUNK:
+        import multiprocessing
+
+        chunks = [(x[i : i + CHUNK], counts[i : i + CHUNK], d1, d2, cutoff, names) for i in range(0, len(x), CHUNK)]
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            rows = [r for part in pool.starmap(judge_all, chunks) for r in part]
+    else:
+        rows = judge_all(x, counts, d1, d2, cutoff, names)
+    formulas: dict = {}
+    for k, r in enumerate(rows):
+        key = (r["n_H"], r["n_A"], r["n_B"])
+        if key not in formulas:
+            amounts = {el: n for el, n in zip(names, key) if n}
+            formulas[key] = Composition(amounts).formula.replace(" ", "") if amounts else "empty"
         r.update(
             candidate=k,
             poscar=str(candidates / "poscar" / poscar_name(k)),
-            formula=Composition({el: n for el, n in formula.items() if n}).formula.replace(" ", "") or "empty",
+            formula=formulas[key],
             unique=False,
             novel=False,
             novel_framework=False,
             spacegroup="",
         )
-        rows.append(r)
     df = pd.DataFrame(rows)
     mark_novelty(df, x, counts, metal_a, metal_b, training)
     write_table(df, out, FILTERED)
@@ -146,16 +173,19 @@ def mark_novelty(df: pd.DataFrame, x, counts, metal_a: str, metal_b: str, traini
     """Fill unique, novel, novel_framework and spacegroup for the valid rows of ``df``."""
     matcher = StructureMatcher()
     framework = StructureMatcher(comparator=FrameworkComparator())
-    seen: list[Structure] = []
+    seen: dict = {}  # reduced composition -> unique valid structures so far
+    trained: dict = {}
+    for t in training:
+        trained.setdefault(t.composition.reduced_composition, []).append(t)
     for k in np.nonzero(df["valid"].to_numpy())[0]:
         s = decode_structure(x[k], counts[k], metal_a, metal_b)
         df.at[k, "spacegroup"] = spacegroup(s)
         comp = s.composition.reduced_composition
-        if any(t.composition.reduced_composition == comp and matcher.fit(t, s) for t in seen):
+        if any(matcher.fit(t, s) for t in seen.get(comp, ())):
             continue
-        seen.append(s)
+        seen.setdefault(comp, []).append(s)
         df.at[k, "unique"] = True
-        df.at[k, "novel"] = not any(t.composition.reduced_composition == comp and matcher.fit(t, s) for t in training)
+        df.at[k, "novel"] = not any(matcher.fit(t, s) for t in trained.get(comp, ()))
         df.at[k, "novel_framework"] = not any(framework.fit(t, s) for t in training)
 
 
@@ -172,8 +202,10 @@ def training_structures(curated: Path, transfer: Path | None, metal_a: str, meta
     return out
 
 
-def write_filtered(candidates: Path, curated: Path, transfer: Path | None, out: Path, d1: float, d2: float) -> None:
+def write_filtered(
+    candidates: Path, curated: Path, transfer: Path | None, out: Path, d1: float, d2: float, processes: int = 1
+) -> None:
     info = read_json(Path(candidates) / "candidates.json")
     training = training_structures(curated, transfer, info["A"], info["B"])
-    filter_candidates(candidates, training, out, d1, d2)
+    filter_candidates(candidates, training, out, d1, d2, processes=processes)
 

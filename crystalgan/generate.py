@@ -9,12 +9,12 @@ The noise-input GAN samples from seeded Gaussian latents with the training atom 
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from crystalgan.artifacts import read_json, read_structures, write_json, write_structures
+from crystalgan.encoding import write_poscars
 from crystalgan.models import row_mask
 from crystalgan.train import load_model
 
@@ -78,33 +78,3 @@ def generate(
         out / "candidates.json",
     )
     log.info("%s: %d candidates written to %s", method, samples, out)
-
-
-def poscar_text(x: np.ndarray, counts: np.ndarray, metal_a: str, metal_b: str, comment: str) -> str:
-    """VASP POSCAR (Cartesian) of one encoded structure; species with no atoms are left out."""
-    present = [(el, int(n), slot) for slot, (el, n) in enumerate(zip(("H", metal_a, metal_b), counts), 1) if n > 0]
-    lines = [comment, "1.0"]
-    lines += ["  " + " ".join(f"{v:16.10f}" for v in row) for row in x[0, :3]]
-    lines.append("  " + " ".join(el for el, _, _ in present))
-    lines.append("  " + " ".join(str(n) for _, n, _ in present))
-    lines.append("Cartesian")
-    for _, n, slot in present:
-        lines += ["  " + " ".join(f"{v:16.10f}" for v in row) for row in x[slot, :n]]
-    return "\n".join(lines) + "\n"
-
-
-def poscar_name(k: int) -> str:
-    return f"cand_{k:06d}.vasp"
-
-
-def write_poscars(x, counts, metal_a, metal_b, folder: Path, comment: str) -> None:
-    """One POSCAR per candidate in ``folder`` (replaced as a whole, atomically)."""
-    folder = Path(folder)
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    for k in range(len(x)):
-        (tmp / poscar_name(k)).write_text(poscar_text(x[k], counts[k], metal_a, metal_b, f"{comment} candidate {k}"))
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
-

@@ -20,7 +20,7 @@ rule filter:
         "benchmarks/filter/{system}/{method}/seed{seed}.tsv"
     conda:
         "../envs/crystalgan.yaml"
-    threads: 1
+    threads: 2
     resources:
         mem_mb=4000,
         runtime=30,
@@ -29,4 +29,5 @@ rule filter:
         d2=config["filter"]["d2"],
     shell:
         "crystalgan filter --candidates $(dirname {input.candidates}) --curated $(dirname {input.curated})"
-        " --transfer $(dirname {input.transfer[0]}) --out {output} --d1 {params.d1} --d2 {params.d2} > {log} 2>&1"
+        " --transfer $(dirname {input.transfer[0]}) --out {output} --d1 {params.d1} --d2 {params.d2}"
+        " --threads {threads} > {log} 2>&1"
