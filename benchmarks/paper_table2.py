@@ -55,6 +55,30 @@ def main() -> None:
             "n_valid_unique_std", "n_novel_mean", "n_novel_framework_mean", "paper_n_valid"]
     print(f"\nTable 2 on {data} ({args.samples} candidates per run, {args.epochs} epochs), wall {wall:.0f} s\n")
     print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    cost = cpu_minutes(args.workdir / "benchmarks", args.methods, config["seeds"])
+    table["cpu_min"] = table["method"].map(cost)
+    for c in ("n_valid_unique", "n_novel", "n_novel_framework"):
+        table[f"{c}_per_cpu_min"] = table[f"{c}_mean"] / table["cpu_min"]
+    print("\nYield per CPU-minute (mean per run; GAN methods charged their stage 1 and transfer too)\n")
+    yield_cols = ["method", "cpu_min", "n_valid_unique_per_cpu_min", "n_novel_per_cpu_min", "n_novel_framework_per_cpu_min"]
+    print(table[yield_cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+
+
+def cpu_minutes(benchmarks: Path, methods: list[str], seeds: list[int]) -> dict[str, float]:
+    """Mean CPU minutes per run and method, from the rules' benchmark files."""
+
+    def cpu(pattern: str) -> float:
+        files = list(benchmarks.glob(pattern))
+        return sum(pd.read_csv(f, sep="\t")["cpu_time"].iloc[0] for f in files) / 60
+
+    shared = cpu("train_stage1/PdNiH/*.tsv") + cpu("transfer/PdNiH/*.tsv")
+    out = {}
+    for m in methods:
+        own = cpu(f"train_stage2/PdNiH/{m}/*.tsv") + cpu(f"generate/PdNiH/{m}/*.tsv")
+        own += cpu(f"baseline/PdNiH/{m}/*.tsv") + cpu(f"filter/PdNiH/{m}/*.tsv")
+        gan_method = m in ("gan", "discogan", "crystalgan_nogeo", "crystalgan")
+        out[m] = (own + (shared if gan_method else 0.0)) / len(seeds)
+    return out
 
 
 if __name__ == "__main__":

@@ -86,6 +86,7 @@ FILTERED = pa.schema(
         ("spacegroup", pa.string()),
         ("cdvae_valid", pa.bool_()),
         ("switendick", pa.bool_()),
+        ("valid_data_bounds", pa.bool_()),
     ]
 )
 

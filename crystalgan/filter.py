@@ -35,9 +35,19 @@ CHUNK = 2000  # candidates per worker task
 
 
 def judge(
-    x: np.ndarray, counts: np.ndarray, d1: float, d2: float, cutoff: float, names: tuple = ("H", "A", "B")
+    x: np.ndarray,
+    counts: np.ndarray,
+    d1: float,
+    d2: float,
+    cutoff: float,
+    names: tuple = ("H", "A", "B"),
+    windows: np.ndarray | None = None,
 ) -> dict:
-    """Geometry verdict of one encoded candidate (no structure matching); ``names`` of H, A, B."""
+    """Geometry verdict of one encoded candidate (no structure matching); ``names`` of H, A, B.
+
+    ``windows`` ([4, 2], per pair column) adds ``valid_data_bounds``: the same test with
+    element-aware bounds instead of [d1, d2].
+    """
     n_h, n_a, n_b = (int(n) for n in counts)
     species = np.repeat(np.arange(3), (n_h, n_a, n_b))
     row = {"n_H": n_h, "n_A": n_a, "n_B": n_b, "is_ternary": bool(n_h and n_a and n_b)}
@@ -47,11 +57,11 @@ def judge(
     problems = [] if row["is_ternary"] else [f"not ternary: no {_missing(names, (n_h, n_a, n_b))} atoms"]
     if not (np.isfinite(lattice).all() and np.isfinite(coords).all()):
         return {**row, "valid": False, "reason": "; ".join(problems + ["non-finite (NaN or Inf) lattice or coordinates"]),
-                "cdvae_valid": False, "switendick": False}
+                "cdvae_valid": False, "switendick": False, "valid_data_bounds": False}
     volume = abs(float(np.linalg.det(lattice)))
     if volume < MIN_VOLUME:
         return {**row, "valid": False, "reason": "; ".join(problems + [f"collapsed cell (volume {volume:.3g} A^3)"]),
-                "cdvae_valid": False, "switendick": False}
+                "cdvae_valid": False, "switendick": False, "valid_data_bounds": False}
     if np.prod(np.linalg.norm(lattice, axis=1)) > 4 * volume:  # very skewed: same lattice, short basis
         lattice = Lattice(lattice).get_lll_reduced_lattice().matrix
     # Most atoms have a neighbour just past d2: search there first, widen only if needed.
@@ -72,9 +82,14 @@ def judge(
             side = f"< d1 = {d1:g}" if nn[i] < d1 else f"> d2 = {d2:g}"
             problems.append(f"{what} nearest {pair} {nn[i]:.3f} A {side}")
     h_nn = nn[species == 0]
+    in_data = windows is not None and row["is_ternary"]
+    if in_data:
+        lo, hi = windows[kinds, 0], windows[kinds, 1]
+        in_data = bool(((nn >= lo) & (nn <= hi)).all())
     return {
         **row,
         "valid": not problems,
+        "valid_data_bounds": in_data,
         "reason": "; ".join(problems),
         "cdvae_valid": bool(min_pair >= MIN_PAIR and volume >= MIN_VOLUME),
         "switendick": bool(len(h_nn) and h_nn.min() >= SWITENDICK),
@@ -111,9 +126,28 @@ def _missing(names: tuple, counts: tuple) -> str:
     return " or ".join(name for name, n in zip(names, counts) if n == 0)
 
 
-def judge_all(x, counts, d1: float, d2: float, cutoff: float, names: tuple) -> list[dict]:
+def judge_all(x, counts, d1: float, d2: float, cutoff: float, names: tuple, windows=None) -> list[dict]:
     """:func:`judge` of every candidate, in order."""
-    return [judge(x[k], counts[k], d1, d2, cutoff, names) for k in range(len(x))]
+    return [judge(x[k], counts[k], d1, d2, cutoff, names, windows) for k in range(len(x))]
+
+
+def data_windows(binaries: list[Structure], metal_a: str, metal_b: str, cutoff: float = 6.0) -> np.ndarray:
+    """Element-aware bounds ``[4, 2]`` (HH, AA, BB, AB): the 2.5th and 97.5th percentiles of
+    the per-atom nearest-neighbour distances of that pair type in the training binaries;
+    A-B spans the A-A and B-B windows."""
+    found = {0: [], 1: [], 2: []}
+    for s in binaries:
+        symbols = [site.specie.symbol for site in s]
+        species = np.array([{"H": 0, metal_a: 1, metal_b: 2}[el] for el in symbols])
+        nn, _, _ = nearest_neighbours(s.lattice.matrix, s.cart_coords, species, cutoff)
+        for k in found:
+            found[k] += nn[(species == k) & np.isfinite(nn)].tolist()
+    windows = np.full((4, 2), np.nan)
+    for k, values in found.items():
+        if values:
+            windows[k] = np.percentile(values, [2.5, 97.5])
+    windows[3] = [np.nanmin(windows[1:3, 0]), np.nanmax(windows[1:3, 1])]
+    return windows
 
 
 def filter_candidates(
@@ -124,6 +158,7 @@ def filter_candidates(
     d2: float,
     cutoff: float | None = None,
     processes: int = 1,
+    windows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Judge every candidate in ``candidates/`` and write ``out`` (filtered.parquet).
 
@@ -138,11 +173,13 @@ def filter_candidates(
     if processes > 1 and len(x) >= 2 * CHUNK:
         import multiprocessing
 
-        chunks = [(x[i : i + CHUNK], counts[i : i + CHUNK], d1, d2, cutoff, names) for i in range(0, len(x), CHUNK)]
+        chunks = [
+            (x[i : i + CHUNK], counts[i : i + CHUNK], d1, d2, cutoff, names, windows) for i in range(0, len(x), CHUNK)
+        ]
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             rows = [r for part in pool.starmap(judge_all, chunks) for r in part]
     else:
-        rows = judge_all(x, counts, d1, d2, cutoff, names)
+        rows = judge_all(x, counts, d1, d2, cutoff, names, windows)
     formulas: dict = {}
     for k, r in enumerate(rows):
         key = (r["n_H"], r["n_A"], r["n_B"])
@@ -206,6 +243,9 @@ def write_filtered(
     candidates: Path, curated: Path, transfer: Path | None, out: Path, d1: float, d2: float, processes: int = 1
 ) -> None:
     info = read_json(Path(candidates) / "candidates.json")
+    binaries = training_structures(curated, None, info["A"], info["B"])
     training = training_structures(curated, transfer, info["A"], info["B"])
-    filter_candidates(candidates, training, out, d1, d2, processes=processes)
+    windows = data_windows(binaries, info["A"], info["B"])
+    log.info("element-aware bounds (A) %s", dict(zip(PAIR_COLUMNS, np.round(windows, 3).tolist())))
+    filter_candidates(candidates, training, out, d1, d2, processes=processes, windows=windows)
 

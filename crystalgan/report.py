@@ -20,7 +20,7 @@ PAPER_TABLE2 = {
     frozenset({"Pd", "Ni"}): {"gan": 0, "discogan": 0, "crystalgan_nogeo": 4, "crystalgan": 9},
     frozenset({"Mg", "Ti"}): {"gan": 0, "discogan": 0, "crystalgan_nogeo": 2, "crystalgan": 8},
 }
-COUNTS = ("n_candidates", "n_ternary", "n_valid", "n_valid_unique", "n_novel", "n_novel_framework")
+COUNTS = ("n_candidates", "n_ternary", "n_valid", "n_valid_unique", "n_novel", "n_novel_framework", "n_valid_data_bounds")
 
 
 def run_of(path: Path) -> dict:
@@ -40,6 +40,7 @@ def run_counts(df: pd.DataFrame) -> dict:
         "n_valid_unique": int(valid_unique.sum()),
         "n_novel": int((valid_unique & df["novel"]).sum()),
         "n_novel_framework": int((valid_unique & df["novel_framework"]).sum()),
+        "n_valid_data_bounds": int(df["valid_data_bounds"].sum()),
     }
 
 

@@ -110,3 +110,19 @@ def test_verdicts_match_an_independent_pymatgen_check(tmp_path):
     expected = [independent_verdict(s) for s in structures]
     assert 10 < sum(expected) < len(expected) - 10  # both verdicts are exercised
     assert df["valid"].tolist() == expected
+
+
+def test_element_aware_bounds_from_training_binaries():
+    from crystalgan.filter import data_windows
+
+    binaries = [Structure(Lattice.cubic(a), ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]]) for a in (3.0, 3.2)]
+    binaries += [Structure(Lattice.cubic(2.4), ["Ni", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])]
+    w = data_windows(binaries, "Pd", "Ni")
+    assert w[0, 0] == pytest.approx(2.4 + 0.05 * 0.6, abs=1e-6)  # H-H: 2.4, 3.0, 3.2 (linear percentile)
+    assert w[1].tolist() == pytest.approx([3.005, 3.195]) and w[2].tolist() == pytest.approx([2.4, 2.4])
+    assert w[3].tolist() == pytest.approx([2.4, 3.195])
+    x, c = bcc_ternary(2.5)  # H-H 2.5 and Pd-Ni 2.17: only H-H fits the data windows
+    r = judge(x, c, D1, D2, 6.0, ("H", "Pd", "Ni"), w)
+    assert r["valid"] and not r["valid_data_bounds"]
+    wide = np.array([[2.0, 3.0], [2.0, 3.0], [2.0, 3.0], [2.0, 3.0]])
+    assert judge(x, c, D1, D2, 6.0, ("H", "Pd", "Ni"), wide)["valid_data_bounds"]

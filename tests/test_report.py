@@ -21,7 +21,7 @@ def fake_filtered(folder, system, method, seed, valid, unique, novel, ternary, a
     for col in [c for c in FILTERED.names if c.startswith(("min_", "max_"))]:
         df[col] = np.nan
     df["is_ternary"], df["valid"], df["unique"], df["novel"] = ternary, valid, unique, novel
-    df["novel_framework"] = df["cdvae_valid"] = df["switendick"] = False
+    df["novel_framework"] = df["cdvae_valid"] = df["switendick"] = df["valid_data_bounds"] = False
     folder.mkdir(parents=True)
     write_table(df, folder / "filtered.parquet", FILTERED)
     s = Structure(Lattice.cubic(2.5), [a, b, "H"], [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0]])
@@ -39,7 +39,8 @@ def test_counts_and_table_arithmetic(tmp_path):
                        valid=[True, False, False, False], unique=[True, False, False, False],
                        novel=[True, False, False, False], ternary=[True, True, False, False])
     assert run_counts(pd.read_parquet(p0)) == {"n_candidates": 4, "n_ternary": 4, "n_valid": 3,
-                                                "n_valid_unique": 2, "n_novel": 1, "n_novel_framework": 0}
+                                                "n_valid_unique": 2, "n_novel": 1, "n_novel_framework": 0,
+                                                "n_valid_data_bounds": 0}
     losses = tmp_path / "losses.parquet"
     write_table(pd.DataFrame({"stage": ["stage1"] * 2, "epoch": [0, 1], "step": [0, 1], "term": ["L_G"] * 2,
                               "value": [1.0, 0.5]}).astype({"epoch": "int32"}), losses, LOSSES)
@@ -61,7 +62,7 @@ def test_counts_and_table_arithmetic(tmp_path):
 def test_methods_in_paper_order_and_unknown_systems_have_no_paper_number():
     runs = pd.DataFrame([
         {"system": "X", "method": m, "seed": 0, "A": "Fe", "B": "Co", "n_candidates": 1, "n_ternary": 1,
-         "n_valid": 1, "n_valid_unique": 1, "n_novel": 1, "n_novel_framework": 1}
+         "n_valid": 1, "n_valid_unique": 1, "n_novel": 1, "n_novel_framework": 1, "n_valid_data_bounds": 1}
         for m in ("crystalgan", "gan", "discogan")
     ])
     t = table2(runs)
