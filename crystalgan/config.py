@@ -1,10 +1,22 @@
-"""Checks of a workflow config beyond its JSON schema (run before any job starts)."""
+"""Checks of a workflow config beyond its JSON schema (run before any job starts), and which
+files of an input folder count as structure files."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pymatgen.core.periodic_table import Element
+
+
+STRUCTURE_SUFFIXES = {".vasp", ".poscar", ".cif", ".mat"}
+STRUCTURE_PREFIXES = ("POSCAR", "CONTCAR")
+
+
+def is_candidate_file(path: Path) -> bool:
+    """Whether a folder entry looks like a structure file (POSCAR*, CONTCAR*, *.vasp, *.cif, *.mat)."""
+    if path.name.startswith("."):
+        return False
+    return path.name.upper().startswith(STRUCTURE_PREFIXES) or path.suffix.lower() in STRUCTURE_SUFFIXES
 
 
 class ConfigError(ValueError):

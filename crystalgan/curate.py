@@ -23,11 +23,10 @@ from pymatgen.io.vasp import Poscar
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from crystalgan.artifacts import CURATED, MAX_ATOMS, PAIRS, REJECTED, write_table
+from crystalgan.config import is_candidate_file
 
 log = logging.getLogger(__name__)
 
-STRUCTURE_SUFFIXES = {".vasp", ".poscar", ".cif", ".mat", ""}
-STRUCTURE_PREFIXES = ("POSCAR", "CONTCAR")
 
 
 class Rejected(Exception):
@@ -44,13 +43,6 @@ class Entry:
     source: str
     sha256: str
     structure: Structure
-
-
-def is_candidate_file(path: Path) -> bool:
-    """Whether a folder entry looks like a structure file (POSCAR*, CONTCAR*, *.vasp, *.cif, *.mat)."""
-    if path.name.startswith("."):
-        return False
-    return path.name.upper().startswith(STRUCTURE_PREFIXES) or path.suffix.lower() in STRUCTURE_SUFFIXES - {""}
 
 
 def read_source(path: Path, max_bytes: int) -> tuple[bytes, list[tuple[str, Structure]]]:

@@ -4,8 +4,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from crystalgan.config import check
-from crystalgan.curate import is_candidate_file
+from crystalgan.config import check, is_candidate_file
 
 validate(config, "../workflow/schemas/config.schema.yaml")
 check(config)
