@@ -181,7 +181,8 @@ def bench_workflow(work: Path, full: bool) -> None:
         return
     default = work / "default"
     default.mkdir()
-    shutil.copytree(ROOT / "resources", default / "resources")
+    for folder in ("resources", "workflow"):
+        shutil.copytree(ROOT / folder, default / folder)
     t = snakemake(default, "--cores", "2", "--resources", "gpu=1")
     print(f"default workflow from clean (2 systems x 4 methods x 1 seed, 1000 epochs, 2 cores): {t:.0f} s wall")
     rows = []
@@ -197,14 +198,20 @@ def bench_workflow(work: Path, full: bool) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--full", action="store_true", help="also run the default workflow from clean")
+    p.add_argument("--only", nargs="+", choices=("training", "filter", "generation", "workflow"),
+                   default=("training", "filter", "generation", "workflow"), help="sections to run")
     args = p.parse_args()
     print(f"# crystalgan benchmarks on {platform.node()}: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        bench_training(work)
-        bench_filter(work)
-        bench_generation(work)
-        bench_workflow(work, args.full)
+        if "training" in args.only or "generation" in args.only:
+            bench_training(work)
+        if "filter" in args.only:
+            bench_filter(work)
+        if "generation" in args.only:
+            bench_generation(work)
+        if "workflow" in args.only:
+            bench_workflow(work, args.full)
 
 
 if __name__ == "__main__":

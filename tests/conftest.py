@@ -56,3 +56,9 @@ CURATE_OPTIONS = {
     "deduplicate": True,
     "min_structures": 4,
 }
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the SLURM tests last: once their cluster is stopped, every later Snakemake start
+    would wait 10 s on the slurm plugin's 'scontrol show config' probe."""
+    items.sort(key=lambda item: item.get_closest_marker("slurm") is not None)
