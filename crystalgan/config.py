@@ -13,10 +13,11 @@ STRUCTURE_PREFIXES = ("POSCAR", "CONTCAR")
 
 
 def is_candidate_file(path: Path) -> bool:
-    """Whether a folder entry looks like a structure file (POSCAR*, CONTCAR*, *.vasp, *.cif, *.mat)."""
+    """Whether a folder entry looks like a structure file (POSCAR*, CONTCAR*, *.vasp, *.cif, *.mat, also gzipped)."""
     if path.name.startswith("."):
         return False
-    return path.name.upper().startswith(STRUCTURE_PREFIXES) or path.suffix.lower() in STRUCTURE_SUFFIXES
+    name = path.name.lower().removesuffix(".gz")
+    return name.upper().startswith(STRUCTURE_PREFIXES) or Path(name).suffix in STRUCTURE_SUFFIXES
 
 
 class ConfigError(ValueError):

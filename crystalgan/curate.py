@@ -60,17 +60,35 @@ def read_source(path: Path, max_bytes: int) -> tuple[bytes, list[tuple[str, Stru
         data = path.read_bytes()
     except OSError as exc:
         raise Rejected(f"cannot read file: {exc.strerror or exc}") from None
-    if path.suffix.lower() == ".mat":
-        return data, _parse_mat(data)
+    content, name = data, path.name.lower()
+    if data[:2] == b"\x1f\x8b":  # gzip, e.g. POSCAR.gz
+        content, name = _gunzip(data, max_bytes), name.removesuffix(".gz")
+    if name.endswith(".mat"):
+        return data, _parse_mat(content)
     try:
-        text = data.decode("utf-8")
+        text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Rejected(f"not a UTF-8 text file (invalid byte at offset {exc.start})") from None
     if "\x00" in text:
         raise Rejected("binary content (NUL bytes), not a structure file")
-    if path.suffix.lower() == ".cif":
+    if name.endswith(".cif"):
         return data, [("", _parse_cif(text))]
     return data, [("", _parse_poscar(text))]
+
+
+def _gunzip(data: bytes, max_bytes: int) -> bytes:
+    """Decompress gzip data, refusing more than ``max_bytes`` of content."""
+    import gzip
+    import zlib
+
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            content = fh.read(max_bytes + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise Rejected(f"corrupt gzip file: {exc}") from None
+    if len(content) > max_bytes:
+        raise Rejected(f"decompresses to more than the {max_bytes / 1e6:.1f} MB limit; not parsed")
+    return content
 
 
 def _parse_poscar(text: str) -> Structure:

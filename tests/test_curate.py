@@ -162,3 +162,20 @@ def test_cli_writes_the_declared_tables(tmp_path):
         assert isinstance(df, pd.DataFrame)
     assert main(["curate", "--ah", str(tmp_path / "nope"), "--bh", str(SHIPPED / "TiH"), "--a", "Mg", "--b", "Ti",
                  "--out", str(out)]) == 1
+
+
+def test_gzipped_structures_are_read_and_corrupt_ones_rejected(tmp_path):
+    import gzip
+
+    folder = tmp_path / "PdH"
+    shutil.copytree(SHIPPED / "PdH", folder)
+    (folder / "00_fcc_M4H1_oct.vasp").rename(folder / "first.vasp")
+    with gzip.open(folder / "POSCAR_first.gz", "wb") as fh:  # same structure, gzipped
+        fh.write((folder / "first.vasp").read_bytes())
+    (folder / "first.vasp").unlink()
+    (folder / "POSCAR_corrupt.gz").write_bytes(gzip.compress(b"Pd H\n" * 100)[:20])
+    counts, out = _run(tmp_path, folder, SHIPPED / "NiH")
+    kept = read_table(out / "AH.parquet", CURATED)
+    assert counts["AH"] == 35 and "POSCAR_first" in set(kept["id"])
+    rejected = read_table(out / "rejected.parquet", REJECTED)
+    assert rejected["reason"].str.startswith("corrupt gzip file").tolist() == [True]

@@ -3,8 +3,8 @@ single-stage reruns (dry-run job lists) and the HTML report."""
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +16,10 @@ from conftest import ROOT, SHIPPED
 
 BIN = Path(sys.executable).parent
 SNAKEMAKE = [str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile")]
+# Local runs need no cluster: without this, the slurm plugin's start-up probe
+# ('scontrol show config') waits 10 s wherever a SLURM client is installed but no
+# controller answers (e.g. after the SLURM test stopped its cluster).
+LOCAL_ENV = {**os.environ, "SLURM_CONF": os.devnull}
 
 
 def small_config(folder: Path, **sections) -> Path:
@@ -34,7 +38,7 @@ def small_config(folder: Path, **sections) -> Path:
 
 def snakemake(workdir: Path, *args, check=True, config: Path | None = None) -> subprocess.CompletedProcess:
     cmd = SNAKEMAKE + ["-d", str(workdir), "--configfile", str(config or workdir / "config.yaml"), *args]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=LOCAL_ENV)
     if check and done.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
     return done
@@ -73,7 +77,7 @@ def test_bad_config_fails_before_any_job(tmp_path, section, value, message):
 
 
 def test_lint_and_format_are_clean():
-    lint = subprocess.run(SNAKEMAKE + ["--lint"], capture_output=True, text=True, cwd=ROOT)
+    lint = subprocess.run(SNAKEMAKE + ["--lint"], capture_output=True, text=True, cwd=ROOT, env=LOCAL_ENV)
     assert lint.returncode == 0 and "Congratulations" in lint.stdout + lint.stderr, lint.stdout + lint.stderr
     fmt = subprocess.run([str(BIN / "snakefmt"), "--check", "."], capture_output=True, text=True, cwd=ROOT)
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
@@ -126,9 +130,7 @@ def test_html_report_contains_table2(finished_run):
 
 
 def test_between_workflow_cache_reuses_curation_encoding_and_stage1(tmp_path):
-    import os
-
-    env = {**os.environ, "SNAKEMAKE_OUTPUT_CACHE": str(tmp_path / "cache")}
+    env = {**LOCAL_ENV, "SNAKEMAKE_OUTPUT_CACHE": str(tmp_path / "cache")}
     (tmp_path / "cache").mkdir()
     outputs = []
     for name in ("first", "second"):
@@ -145,3 +147,22 @@ def test_between_workflow_cache_reuses_curation_encoding_and_stage1(tmp_path):
     assert model.is_symlink() and Path(os.readlink(model)).parent == tmp_path / "cache"
     first, second = (pd.read_csv(tmp_path / n / "results/report/table2.csv") for n in ("first", "second"))
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_conda_envs_pin_the_same_versions_as_pyproject():
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wanted = {Requirement(r).name: str(Requirement(r).specifier) for r in project["project"]["dependencies"]}
+    orchestration = {"snakemake", "snakemake-executor-plugin-slurm", "pygments"}  # the env runs jobs, not Snakemake
+    for env in ("crystalgan.yaml", "crystalgan-gpu.yaml"):
+        spec = yaml.safe_load((ROOT / "envs" / env).read_text())
+        pip = next(d["pip"] for d in spec["dependencies"] if isinstance(d, dict))
+        pinned = {Requirement(r).name: str(Requirement(r).specifier) for r in pip if not r.startswith("-e")}
+        assert "-e .." in pip, f"{env} must install the crystalgan package itself"
+        for name, specifier in wanted.items():
+            if name in orchestration:
+                continue
+            assert pinned.get(name) == specifier, f"{env}: {name} {pinned.get(name)} != pyproject {specifier}"
