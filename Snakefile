@@ -4,6 +4,10 @@
 configfile: "workflow/config.yaml"
 
 
+scattergather:
+    filter=config.get("filter", {}).get("parts", 1),
+
+
 include: "rules/common.smk"
 include: "rules/curate.smk"
 include: "rules/encode.smk"

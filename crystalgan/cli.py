@@ -98,7 +98,27 @@ def cmd_filter(args) -> None:
     from crystalgan.filter import write_filtered
 
     transfer = Path(args.transfer) if args.transfer else None
-    write_filtered(Path(args.candidates), Path(args.curated), transfer, Path(args.out), args.d1, args.d2, args.threads)
+    parts = [Path(p) for p in args.parts]
+    write_filtered(
+        Path(args.candidates), Path(args.curated), transfer, Path(args.out), args.d1, args.d2, args.threads, parts
+    )
+
+
+def _part(text: str) -> tuple[int, int]:
+    """'2-of-8' -> (2, 8)."""
+    try:
+        k, n = (int(v) for v in text.split("-of-"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K-of-N, got {text!r}") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"part {k} of {n} does not exist")
+    return k, n
+
+
+def cmd_filter_part(args) -> None:
+    from crystalgan.filter import write_chunk
+
+    write_chunk(Path(args.candidates), Path(args.curated), Path(args.out), args.d1, args.d2, args.part, args.threads)
 
 
 def cmd_report(args) -> None:
@@ -188,7 +208,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--d1", type=float, default=1.8)
     p.add_argument("--d2", type=float, default=3.0)
     p.add_argument("--threads", type=int, default=1, help="worker processes for the geometry verdicts")
+    p.add_argument("--parts", nargs="*", default=[], help="verdict tables from 'crystalgan filter-part' to gather")
     p.set_defaults(func=cmd_filter)
+
+    p = sub.add_parser("filter-part", help="geometry verdicts of one part of the candidates (scattered filter)")
+    p.add_argument("--candidates", required=True, help="folder written by 'crystalgan generate'")
+    p.add_argument("--curated", required=True, help="curated folder (element-aware bounds)")
+    p.add_argument("--part", type=_part, required=True, metavar="K-of-N", help="which part, e.g. 2-of-8")
+    p.add_argument("--out", required=True, help="verdict table to write (.parquet)")
+    p.add_argument("--d1", type=float, default=1.8)
+    p.add_argument("--d2", type=float, default=3.0)
+    p.add_argument("--threads", type=int, default=1, help="worker processes for the geometry verdicts")
+    p.set_defaults(func=cmd_filter_part)
 
     p = sub.add_parser("report", help="Table 2, nearest-neighbour tables and plots from filtered tables")
     p.add_argument("--filtered", nargs="+", required=True, help="results/<system>/<method>/seed<k>/filtered.parquet")

@@ -150,6 +150,56 @@ def data_windows(binaries: list[Structure], metal_a: str, metal_b: str, cutoff: 
     return windows
 
 
+def verdicts(
+    candidates: Path,
+    d1: float,
+    d2: float,
+    cutoff: float | None = None,
+    processes: int = 1,
+    windows: np.ndarray | None = None,
+    part: tuple[int, int] = (1, 1),
+) -> pd.DataFrame:
+    """Geometry verdicts of part ``k`` of ``n`` (1-based) of the candidates in ``candidates/``.
+
+    Rows carry the global candidate index; the StructureMatcher columns are left unset
+    (False, "") for :func:`mark_novelty`. Verdicts run in ``processes`` worker processes.
+    """
+    candidates = Path(candidates)
+    x, counts = read_structures(candidates / "candidates.npy")
+    info = read_json(candidates / "candidates.json")
+    names = ("H", info["A"], info["B"])
+    cutoff = cutoff or 2 * d2
+    k, n = part
+    lo, hi = (k - 1) * len(x) // n, k * len(x) // n
+    x, counts = x[lo:hi], counts[lo:hi]
+    if processes > 1 and len(x) >= 2 * CHUNK:
+        import multiprocessing
+
+        chunks = [
+            (x[i : i + CHUNK], counts[i : i + CHUNK], d1, d2, cutoff, names, windows) for i in range(0, len(x), CHUNK)
+        ]
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            rows = [r for part_rows in pool.starmap(judge_all, chunks) for r in part_rows]
+    else:
+        rows = judge_all(x, counts, d1, d2, cutoff, names, windows)
+    formulas: dict = {}
+    for i, r in enumerate(rows, start=lo):
+        key = (r["n_H"], r["n_A"], r["n_B"])
+        if key not in formulas:
+            amounts = {el: n for el, n in zip(names, key) if n}
+            formulas[key] = Composition(amounts).formula.replace(" ", "") if amounts else "empty"
+        r.update(
+            candidate=i,
+            poscar=str(candidates / "poscar" / poscar_name(i)),
+            formula=formulas[key],
+            unique=False,
+            novel=False,
+            novel_framework=False,
+            spacegroup="",
+        )
+    return pd.DataFrame(rows, columns=FILTERED.names)
+
+
 def filter_candidates(
     candidates: Path,
     training: list[Structure],
@@ -160,43 +210,19 @@ def filter_candidates(
     processes: int = 1,
     windows: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Judge every candidate in ``candidates/`` and write ``out`` (filtered.parquet).
+    """Judge every candidate in ``candidates/`` and write ``out`` (filtered.parquet)."""
+    df = verdicts(candidates, d1, d2, cutoff, processes, windows)
+    return finish(df, candidates, training, out)
 
-    The geometry verdicts run in ``processes`` worker processes over chunks of candidates.
-    """
-    candidates = Path(candidates)
-    x, counts = read_structures(candidates / "candidates.npy")
-    info = read_json(candidates / "candidates.json")
-    metal_a, metal_b = info["A"], info["B"]
-    names = ("H", metal_a, metal_b)
-    cutoff = cutoff or 2 * d2
-    if processes > 1 and len(x) >= 2 * CHUNK:
-        import multiprocessing
 
-        chunks = [
-            (x[i : i + CHUNK], counts[i : i + CHUNK], d1, d2, cutoff, names, windows) for i in range(0, len(x), CHUNK)
-        ]
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            rows = [r for part in pool.starmap(judge_all, chunks) for r in part]
-    else:
-        rows = judge_all(x, counts, d1, d2, cutoff, names, windows)
-    formulas: dict = {}
-    for k, r in enumerate(rows):
-        key = (r["n_H"], r["n_A"], r["n_B"])
-        if key not in formulas:
-            amounts = {el: n for el, n in zip(names, key) if n}
-            formulas[key] = Composition(amounts).formula.replace(" ", "") if amounts else "empty"
-        r.update(
-            candidate=k,
-            poscar=str(candidates / "poscar" / poscar_name(k)),
-            formula=formulas[key],
-            unique=False,
-            novel=False,
-            novel_framework=False,
-            spacegroup="",
-        )
-    df = pd.DataFrame(rows)
-    mark_novelty(df, x, counts, metal_a, metal_b, training)
+def finish(df: pd.DataFrame, candidates: Path, training: list[Structure], out: Path) -> pd.DataFrame:
+    """Mark uniqueness and novelty of the valid rows of a complete verdict table; write it."""
+    x, counts = read_structures(Path(candidates) / "candidates.npy")
+    if df["candidate"].tolist() != list(range(len(x))):
+        raise ValueError(f"{candidates}: verdicts cover {len(df)} rows, not each of the {len(x)} candidates once")
+    info = read_json(Path(candidates) / "candidates.json")
+    df = df.reset_index(drop=True)
+    mark_novelty(df, x, counts, info["A"], info["B"], training)
     write_table(df, out, FILTERED)
     log.info(
         "%d candidates: %d ternary, %d valid, %d valid unique, %d novel, %d novel framework",
@@ -239,13 +265,37 @@ def training_structures(curated: Path, transfer: Path | None, metal_a: str, meta
     return out
 
 
-def write_filtered(
-    candidates: Path, curated: Path, transfer: Path | None, out: Path, d1: float, d2: float, processes: int = 1
-) -> None:
+def element_windows(candidates: Path, curated: Path) -> np.ndarray:
     info = read_json(Path(candidates) / "candidates.json")
-    binaries = training_structures(curated, None, info["A"], info["B"])
-    training = training_structures(curated, transfer, info["A"], info["B"])
-    windows = data_windows(binaries, info["A"], info["B"])
+    windows = data_windows(training_structures(curated, None, info["A"], info["B"]), info["A"], info["B"])
     log.info("element-aware bounds (A) %s", dict(zip(PAIR_COLUMNS, np.round(windows, 3).tolist())))
-    filter_candidates(candidates, training, out, d1, d2, processes=processes, windows=windows)
+    return windows
 
+
+def write_chunk(
+    candidates: Path, curated: Path, out: Path, d1: float, d2: float, part: tuple[int, int], processes: int = 1
+) -> None:
+    """Verdicts of one part of the candidates (a scattered filter job) into ``out``."""
+    df = verdicts(candidates, d1, d2, None, processes, element_windows(candidates, curated), part)
+    write_table(df, out, FILTERED)
+    log.info("part %d of %d: %d candidates, %d valid", *part, len(df), int(df["valid"].sum()))
+
+
+def write_filtered(
+    candidates: Path,
+    curated: Path,
+    transfer: Path | None,
+    out: Path,
+    d1: float,
+    d2: float,
+    processes: int = 1,
+    parts: list[Path] = (),
+) -> None:
+    """filtered.parquet from the verdict ``parts`` (gathered) or, without parts, from scratch."""
+    info = read_json(Path(candidates) / "candidates.json")
+    training = training_structures(curated, transfer, info["A"], info["B"])
+    if parts:
+        df = pd.concat([read_table(p, FILTERED) for p in parts]).sort_values("candidate")
+    else:
+        df = verdicts(candidates, d1, d2, None, processes, element_windows(candidates, curated))
+    finish(df, candidates, training, out)

@@ -126,3 +126,31 @@ def test_element_aware_bounds_from_training_binaries():
     assert r["valid"] and not r["valid_data_bounds"]
     wide = np.array([[2.0, 3.0], [2.0, 3.0], [2.0, 3.0], [2.0, 3.0]])
     assert judge(x, c, D1, D2, 6.0, ("H", "Pd", "Ni"), wide)["valid_data_bounds"]
+
+
+def test_scattered_parts_gather_to_the_same_table(tmp_path):
+    from crystalgan.curate import curate
+    from crystalgan.filter import write_chunk, write_filtered
+    from conftest import CURATE_OPTIONS
+
+    curate(SHIPPED / "PdH", SHIPPED / "NiH", "Pd", "Ni", tmp_path / "cur", CURATE_OPTIONS)
+    rng = np.random.default_rng(5)
+    xs, cs = [], []
+    for a in rng.uniform(1.6, 3.4, 25):
+        x, c = bcc_ternary(a)
+        xs.append(x), cs.append(c)
+    folder = tmp_path / "run"
+    write_structures(np.stack(xs), np.stack(cs), folder / "candidates.npy")
+    (folder / "candidates.json").write_text(json.dumps({"A": "Pd", "B": "Ni"}))
+    write_filtered(folder, tmp_path / "cur", None, tmp_path / "whole.parquet", D1, D2)
+    parts = [tmp_path / f"{k}-of-3.parquet" for k in (1, 2, 3)]
+    for k, part in enumerate(parts, start=1):
+        write_chunk(folder, tmp_path / "cur", part, D1, D2, (k, 3))
+    assert sum(len(read_table(p, FILTERED)) for p in parts) == 25
+    write_filtered(folder, tmp_path / "cur", None, tmp_path / "gathered.parquet", D1, D2, parts=parts[::-1])
+    whole = read_table(tmp_path / "whole.parquet", FILTERED)
+    gathered = read_table(tmp_path / "gathered.parquet", FILTERED)
+    assert whole.equals(gathered)
+    assert 0 < whole["valid"].sum() < 25 and whole["unique"].sum() >= 1
+    with pytest.raises(ValueError, match="not each of the 25 candidates once"):
+        write_filtered(folder, tmp_path / "cur", None, tmp_path / "bad.parquet", D1, D2, parts=parts[:2])

@@ -47,11 +47,11 @@ def test_slurm_run_goes_through_sbatch_and_equals_a_local_run(cluster, tmp_path)
     logs = [p.relative_to(tmp_path / "slurm_logs") for p in (tmp_path / "slurm_logs").rglob("*.log")]
     rules = {p.parts[0] for p in logs}
     assert rules >= {f"rule_{r}" for r in ("curate", "encode", "train_stage1", "transfer", "train_stage2",
-                                            "generate", "filter", "report")}, logs
+                                            "generate", "filter_part", "filter", "report")}, logs
     ids = sorted({p.stem for p in logs if p.stem.isdigit()})
     states = subprocess.run(["squeue", "--states=all", "-h", "-o", "%i %T", "-j", ",".join(ids)],
                             capture_output=True, text=True).stdout
-    assert states.count("COMPLETED") == len(ids) >= 8, states
+    assert states.count("COMPLETED") == len(ids) >= 9, states
     log = (on_slurm / "logs" / "train_stage2" / "MgTiH" / "crystalgan" / "seed0.log").read_text()
     assert "on CPU" in log  # the fake GPU gres gives CUDA_VISIBLE_DEVICES=0: clean CPU fallback
 

@@ -112,14 +112,20 @@ def test_end_to_end_run_produces_table_poscars_and_plots(finished_run):
 def test_single_stage_reruns(finished_run, tmp_path):
     assert planned_jobs(finished_run) == {}, "nothing changed: nothing to run"
     changed = small_config(tmp_path, filter={"d1": 1.7})
-    assert planned_jobs(finished_run, config=changed) == {"filter": 4, "report": 1, "all": 1}
+    assert planned_jobs(finished_run, config=changed) == {"filter_part": 4, "filter": 4, "report": 1, "all": 1}
     changed = small_config(tmp_path, geometry={"d2": 3.2})
     assert planned_jobs(finished_run, config=changed) == {
-        "train_stage2": 1, "generate": 1, "filter": 1, "report": 1, "all": 1
+        "train_stage2": 1, "generate": 1, "filter_part": 1, "filter": 1, "report": 1, "all": 1
     }
     changed = small_config(tmp_path, train={"lambdas": {"l5": 2.0}})
-    assert planned_jobs(finished_run, config=changed) == {"train_stage2": 1, "generate": 1, "filter": 1, "report": 1, "all": 1}
-    assert planned_jobs(finished_run, "--forcerun", "generate") == {"generate": 4, "filter": 4, "report": 1, "all": 1}
+    assert planned_jobs(finished_run, config=changed) == {
+        "train_stage2": 1, "generate": 1, "filter_part": 1, "filter": 1, "report": 1, "all": 1
+    }
+    assert planned_jobs(finished_run, "--forcerun", "generate") == {
+        "generate": 4, "filter_part": 4, "filter": 4, "report": 1, "all": 1
+    }
+    changed = small_config(tmp_path, filter={"parts": 3})  # scatter the filter: 3 parts per run
+    assert planned_jobs(finished_run, config=changed) == {"filter_part": 12, "filter": 4, "report": 1, "all": 1}
 
 
 def test_html_report_contains_table2(finished_run):
