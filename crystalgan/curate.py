@@ -304,21 +304,18 @@ def _h_ratio(s: Structure) -> float:
 def _best_partners(side: list[Entry], other: list[Entry]) -> list[tuple[int, str]]:
     matcher = StructureMatcher()
     others = [_generic(e.structure) for e in other]
+    features = np.array([(_h_ratio(e.structure), e.structure.volume / len(e.structure)) for e in other])
     out = []
     for e in side:
         s = _generic(e.structure)
-        ratio, vpa = _h_ratio(e.structure), e.structure.volume / len(e.structure)
-
-        def cost(j: int) -> tuple:
-            o = other[j].structure
-            return (abs(_h_ratio(o) - ratio), abs(o.volume / len(o) - vpa))
-
+        gap = np.abs(features - (_h_ratio(e.structure), e.structure.volume / len(e.structure)))
+        rank = np.argsort(np.lexsort((gap[:, 1], gap[:, 0])))  # closest H ratio, then volume per atom
         same = [j for j, o in enumerate(others) if o.composition.reduced_composition == s.composition.reduced_composition]
         matched = [j for j in same if matcher.fit(s, others[j])]
         if matched:
-            out.append((min(matched, key=cost), "prototype"))
+            out.append((min(matched, key=rank.__getitem__), "prototype"))
         else:
-            out.append((min(range(len(other)), key=cost), "composition"))
+            out.append((int(np.argmin(rank)), "composition"))
     return out
 
 
