@@ -252,22 +252,27 @@ def mark_novelty(df: pd.DataFrame, x, counts, metal_a: str, metal_b: str, traini
         df.at[k, "novel_framework"] = not any(framework.fit(t, s) for t in training)
 
 
-def training_structures(curated: Path, transfer: Path | None, metal_a: str, metal_b: str) -> list[Structure]:
-    """The structures the generators learnt from: curated binaries and the stage-2 ternaries."""
+def binary_structures(curated: Path) -> list[Structure]:
+    """The curated training binaries (A-H, then B-H)."""
     out = []
     for domain in ("AH", "BH"):
         df = read_table(Path(curated) / f"{domain}.parquet", CURATED)
         out += [structure_from_row(r) for _, r in df.iterrows()]
-    if transfer is not None:
-        for name in ("AHB_g", "BHA_g"):
-            x, c = read_structures(Path(transfer) / f"{name}.npy")
-            out += [decode_structure(x[k], c[k], metal_a, metal_b) for k in range(len(x))]
     return out
 
 
-def element_windows(candidates: Path, curated: Path) -> np.ndarray:
-    info = read_json(Path(candidates) / "candidates.json")
-    windows = data_windows(training_structures(curated, None, info["A"], info["B"]), info["A"], info["B"])
+def transfer_structures(transfer: Path, metal_a: str, metal_b: str) -> list[Structure]:
+    """The stage-2 training ternaries (AHB_g, then BHA_g)."""
+    out = []
+    for name in ("AHB_g", "BHA_g"):
+        x, c = read_structures(Path(transfer) / f"{name}.npy")
+        out += [decode_structure(x[k], c[k], metal_a, metal_b) for k in range(len(x))]
+    return out
+
+
+def element_windows(binaries: list[Structure], metal_a: str, metal_b: str) -> np.ndarray:
+    """:func:`data_windows` of the training binaries, logged."""
+    windows = data_windows(binaries, metal_a, metal_b)
     log.info("element-aware bounds (A) %s", dict(zip(PAIR_COLUMNS, np.round(windows, 3).tolist())))
     return windows
 
@@ -276,7 +281,9 @@ def write_chunk(
     candidates: Path, curated: Path, out: Path, d1: float, d2: float, part: tuple[int, int], processes: int = 1
 ) -> None:
     """Verdicts of one part of the candidates (a scattered filter job) into ``out``."""
-    df = verdicts(candidates, d1, d2, None, processes, element_windows(candidates, curated), part)
+    info = read_json(Path(candidates) / "candidates.json")
+    binaries = binary_structures(curated)
+    df = verdicts(candidates, d1, d2, None, processes, element_windows(binaries, info["A"], info["B"]), part)
     write_table(df, out, FILTERED)
     log.info("part %d of %d: %d candidates, %d valid", *part, len(df), int(df["valid"].sum()))
 
@@ -293,9 +300,11 @@ def write_filtered(
 ) -> None:
     """filtered.parquet from the verdict ``parts`` (gathered) or, without parts, from scratch."""
     info = read_json(Path(candidates) / "candidates.json")
-    training = training_structures(curated, transfer, info["A"], info["B"])
+    binaries = binary_structures(curated)
+    # Novelty is judged against everything the generators learnt from.
+    training = binaries + (transfer_structures(transfer, info["A"], info["B"]) if transfer else [])
     if parts:
         df = pd.concat([read_table(p, FILTERED) for p in parts]).sort_values("candidate")
     else:
-        df = verdicts(candidates, d1, d2, None, processes, element_windows(candidates, curated))
+        df = verdicts(candidates, d1, d2, None, processes, element_windows(binaries, info["A"], info["B"]))
     finish(df, candidates, training, out)

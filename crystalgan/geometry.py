@@ -75,8 +75,14 @@ def nearest_neighbour(
     Periodic images of an atom itself count. Padding rows get +inf and mask 0. ``rows`` is
     the largest count per species (H, A, B) to look at, to save work on small structures.
     """
+    nn, mask, _ = _nearest(x, counts, rows)
+    return nn, mask
+
+
+def _nearest(x, counts, rows):
+    """:func:`nearest_neighbour` plus the degenerate-cell flags ``[B]`` of :func:`safe_lattice`."""
     x = tf.convert_to_tensor(x, tf.float32)
-    lattice, _ = safe_lattice(x[:, 0, :3])
+    lattice, bad = safe_lattice(x[:, 0, :3])
     lattice = reduce_basis(lattice)
     pos = atom_rows(x, rows)
     pos = tf.where(tf.math.is_finite(pos), pos, 0.0)
@@ -94,7 +100,7 @@ def nearest_neighbour(
     self_zero = tf.one_hot(ZERO_IMAGE, 27)[None, None, None, :] * tf.eye(n)[None, :, :, None]
     allowed = constrained_pairs(rows)[None, :, :, None] * mask[:, None, :, None] * mask[:, :, None, None] * (1.0 - self_zero)
     nn = tf.reduce_min(tf.where(allowed > 0, dist, np.inf), axis=[2, 3])
-    return tf.where(mask > 0, nn, np.inf), mask
+    return tf.where(mask > 0, nn, np.inf), mask, bad
 
 
 def geometric_loss(
@@ -106,8 +112,7 @@ def geometric_loss(
     paper: L_geo1 = min_s (d1 - s)^2, L_geo2 = -min_s (d2 - s)^2, as written in the paper.
     Degenerate cells get the maximal hinge penalty d1^2 instead of distances.
     """
-    nn, mask = nearest_neighbour(x, counts, rows)
-    _, bad = safe_lattice(tf.convert_to_tensor(x, tf.float32)[:, 0, :3])
+    nn, mask, bad = _nearest(x, counts, rows)
     s = tf.where(mask > 0, nn, 0.0)
     n_atoms = tf.maximum(tf.reduce_sum(mask, -1), 1.0)
     if form == "hinge":

@@ -79,8 +79,8 @@ def fit(model, xa, ca, xb, cb, options: dict, seed: int, checkpoints: Path, stag
     rows: list[tuple] = []
     for epoch in range(start, epochs):
         rng = np.random.default_rng([seed, epoch])
-        order_a = _cyclic(rng.permutation(len(xa)), steps * batch)
-        order_b = _cyclic(rng.permutation(len(xb)), steps * batch)
+        order_a = np.resize(rng.permutation(len(xa)), steps * batch)  # cycles to fill the last batch
+        order_b = np.resize(rng.permutation(len(xb)), steps * batch)
         for s in range(steps):
             ia, ib = order_a[s * batch : (s + 1) * batch], order_b[s * batch : (s + 1) * batch]
             step = epoch * steps + s
@@ -106,10 +106,6 @@ def fit(model, xa, ca, xb, cb, options: dict, seed: int, checkpoints: Path, stag
     return pd.concat(history + [pd.DataFrame(rows, columns=LOSSES.names)], ignore_index=True).astype(
         {"epoch": "int32", "step": "int64"}
     )
-
-
-def _cyclic(order: np.ndarray, n: int) -> np.ndarray:
-    return np.resize(order, n)
 
 
 def _prune_losses(folder: Path, manager) -> None:
