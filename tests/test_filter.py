@@ -73,6 +73,7 @@ def test_degenerate_candidates_are_rows_not_crashes(tmp_path):
     assert df["valid"].tolist() == [True, False, False, True]
     assert "collapsed cell" in df["reason"][1] and "non-finite" in df["reason"][2]
     assert df["unique"].tolist() == [True, False, False, False]  # 3 is 0 in another basis
+    assert df["duplicate_of"].tolist() == [-1, -1, -1, 0]
     assert df["novel"][0] and df["spacegroup"][0] == "P4/mmm"
 
 
@@ -110,6 +111,48 @@ def test_verdicts_match_an_independent_pymatgen_check(tmp_path):
     expected = [independent_verdict(s) for s in structures]
     assert 10 < sum(expected) < len(expected) - 10  # both verdicts are exercised
     assert df["valid"].tolist() == expected
+
+
+def test_uniqueness_and_novelty_equal_a_plain_structure_matcher_pass(tmp_path):
+    from pymatgen.analysis.structure_matcher import FrameworkComparator, StructureMatcher
+    from pymatgen.core.operations import SymmOp
+
+    rng = np.random.default_rng(11)
+    training, candidates = [], []
+    for path in sorted((SHIPPED / "PdH").iterdir())[:12]:
+        s = Structure.from_file(path)
+        s.replace(max(i for i, x in enumerate(s) if x.specie.symbol == "Pd"), "Ni") if len(s) > 2 else None
+        training.append(s)
+        turned = s.copy()
+        turned.apply_operation(SymmOp.from_axis_angle_and_translation(rng.normal(size=3), rng.uniform(0, 180)))
+        turned.translate_sites(range(len(s)), rng.uniform(size=3))
+        shaken = s.copy()
+        shaken.perturb(0.25)
+        candidates += [s.copy(), turned, shaken]
+    rng.shuffle(candidates)
+    folder = tmp_path / "run"
+    encoded = [encode_structure(s, "Pd", "Ni") for s in candidates]
+    write_structures(np.stack([e[0] for e in encoded]), np.stack([e[1] for e in encoded]), folder / "candidates.npy")
+    (folder / "candidates.json").write_text(json.dumps({"A": "Pd", "B": "Ni"}))
+    df = filter_candidates(folder, training[::2], tmp_path / "f.parquet", 0.5, 6.0)
+    assert df["valid"].sum() > 20
+
+    matcher, framework = StructureMatcher(), StructureMatcher(comparator=FrameworkComparator())
+    uniques = []
+    for k, s in enumerate(candidates):
+        row = df.iloc[k]
+        if not row["valid"]:
+            assert not row["unique"] and row["duplicate_of"] == -1
+            continue
+        twins = [j for j in uniques if matcher.fit(candidates[j], s)]
+        assert row["unique"] == (not twins)
+        if twins:
+            assert row["duplicate_of"] in twins
+            continue
+        uniques.append(k)
+        assert row["novel"] == (not any(matcher.fit(t, s) for t in training[::2]))
+        assert row["novel_framework"] == (not any(framework.fit(t, s) for t in training[::2]))
+    assert 5 < len(uniques) < df["valid"].sum() and 0 < df["novel"].sum() < len(uniques)
 
 
 def test_element_aware_bounds_from_training_binaries():
