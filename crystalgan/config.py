@@ -3,6 +3,8 @@ files of an input folder count as structure files."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 from pymatgen.core.periodic_table import Element
@@ -43,3 +45,18 @@ def check(config: dict, base: Path | str = ".") -> None:
         d1, d2 = config[section]["d1"], config[section]["d2"]
         if d1 >= d2:
             raise ConfigError(f"{section}: d1 = {d1} must be smaller than d2 = {d2}")
+
+
+def training_gpus(setting: int | str) -> int:
+    """GPUs one training job claims: ``setting``, or for "auto" 1 where ``nvidia-smi -L``
+    lists a GPU on this machine and 0 elsewhere (CPU-only training jobs then need no
+    ``--resources gpu`` slot and run side by side within ``--cores``)."""
+    if setting != "auto":
+        return int(setting)
+    if shutil.which("nvidia-smi") is None:
+        return 0
+    try:
+        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    return int(listed.returncode == 0 and "GPU" in listed.stdout)

@@ -47,9 +47,22 @@ def reduce_basis(lattice: tf.Tensor, sweeps: int = 6) -> tf.Tensor:
     return tf.stack(rows, axis=1)
 
 
+def determinant(lattice: tf.Tensor) -> tf.Tensor:
+    """``[B]`` determinants of ``[B, 3, 3]`` matrices, as the triple product a . (b x c)."""
+    return tf.reduce_sum(lattice[:, 0] * tf.linalg.cross(lattice[:, 1], lattice[:, 2]), -1)
+
+
+def inverse(lattice: tf.Tensor) -> tf.Tensor:
+    """Inverses of ``[B, 3, 3]`` matrices of rows a, b, c: columns b x c, c x a, a x b over the
+    determinant (elementwise ops only, so XLA compiles them; the cells are never degenerate here)."""
+    a, b, c = lattice[:, 0], lattice[:, 1], lattice[:, 2]
+    adjugate = tf.stack([tf.linalg.cross(b, c), tf.linalg.cross(c, a), tf.linalg.cross(a, b)], axis=-1)
+    return adjugate / determinant(lattice)[:, None, None]
+
+
 def safe_lattice(lattice: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """Replace degenerate cells (|det| < 1 A^3 or non-finite) by a 3 A cube; return (lattice, degenerate)."""
-    det = tf.linalg.det(lattice)
+    det = determinant(lattice)
     bad = ~(tf.abs(det) >= MIN_DET) | ~tf.reduce_all(tf.math.is_finite(lattice), axis=[1, 2])
     cube = tf.broadcast_to(3.0 * tf.eye(3, dtype=lattice.dtype), tf.shape(lattice))
     return tf.where(bad[:, None, None], cube, tf.where(tf.math.is_finite(lattice), lattice, 0.0)), bad
@@ -88,18 +101,23 @@ def _nearest(x, counts, rows):
     pos = tf.where(tf.math.is_finite(pos), pos, 0.0)
     mask = atom_mask(counts, rows)
     diff = pos[:, None, :, :] - pos[:, :, None, :]  # [B, i, j, 3] = r_j - r_i
-    inv = tf.linalg.inv(lattice)
+    inv = inverse(lattice)
     frac = tf.einsum("bijk,bkl->bijl", diff, inv)
     frac = frac - tf.stop_gradient(tf.round(frac))
     wrapped = tf.einsum("bijk,bkl->bijl", frac, lattice)
     shifts = tf.einsum("nk,bkl->bnl", IMAGES, lattice)  # [B, 27, 3]
-    vec = wrapped[:, :, :, None, :] + shifts[:, None, None, :, :]  # [B, i, j, 27, 3]
-    dist = tf.sqrt(tf.reduce_sum(vec * vec, -1) + 1e-12)
+    # |w + s|^2 = |w|^2 + 2 w.s + |s|^2 over the 27 images, without a [B, i, j, 27, 3] tensor
+    square = (
+        tf.reduce_sum(wrapped * wrapped, -1)[..., None]
+        + 2.0 * tf.einsum("bijk,bnk->bijn", wrapped, shifts)
+        + tf.reduce_sum(shifts * shifts, -1)[:, None, None, :]
+    )
     # Exclude the zero shift of an atom with itself, only when wrapping kept it at zero.
     n = sum(rows)
     self_zero = tf.one_hot(ZERO_IMAGE, 27)[None, None, None, :] * tf.eye(n)[None, :, :, None]
     allowed = constrained_pairs(rows)[None, :, :, None] * mask[:, None, :, None] * mask[:, :, None, None] * (1.0 - self_zero)
-    nn = tf.reduce_min(tf.where(allowed > 0, dist, np.inf), axis=[2, 3])
+    nearest = tf.reduce_min(tf.where(allowed > 0, square, np.inf), axis=[2, 3])
+    nn = tf.sqrt(tf.maximum(nearest, 0.0) + 1e-12)
     return tf.where(mask > 0, nn, np.inf), mask, bad
 
 

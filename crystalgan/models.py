@@ -148,6 +148,8 @@ class CrossDomainGAN(keras.Model):
         self.input_noise = options["input_noise"]
         self.scale = float(scale)
         self.geometry = geometry
+        geo = ("L_geo1", "L_geo2") if geometry is not None else ()
+        self.loss_terms = ("L_GAN_B", "L_R_A", "L_GAN_A", "L_R_B") + geo + ("L_G", "L_D")  # train_step's keys
         opt = dict(learning_rate=options["learning_rate"], beta_1=options["beta1"])
         self.g_optimizer = keras.optimizers.Adam(**opt)
         self.d_optimizer = keras.optimizers.Adam(**opt)
@@ -232,6 +234,7 @@ class NoiseGAN(keras.Model):
         self.g = NoiseGenerator(options["hidden_layers"], options["hidden_units"], name="G")
         self.d = Discriminator(options["hidden_layers"], options["hidden_units"], name="D")
         self.scale = float(scale)
+        self.loss_terms = ("L_G", "L_D")  # train_step's keys
         opt = dict(learning_rate=options["learning_rate"], beta_1=options["beta1"])
         self.g_optimizer = keras.optimizers.Adam(**opt)
         self.d_optimizer = keras.optimizers.Adam(**opt)

@@ -53,7 +53,9 @@ def configure_runtime(threads: int, seed: int) -> str:
 def fit(model, xa, ca, xb, cb, options: dict, seed: int, checkpoints: Path, stage: str) -> pd.DataFrame:
     """Train ``model`` on domains (xa, ca) and (xb, cb) (scaled); return the loss table.
 
-    Resumes from the newest checkpoint in ``checkpoints`` when there is one.
+    Epochs run in chunks, one ``tf.function`` call each (a graph loop over the steps), ending
+    at every checkpoint and progress report. Resumes from the newest checkpoint in
+    ``checkpoints`` when there is one.
     """
     import tensorflow as tf
 
@@ -73,38 +75,82 @@ def fit(model, xa, ca, xb, cb, options: dict, seed: int, checkpoints: Path, stag
         log.info("%s: resuming from epoch %d (checkpoint %s)", stage, start, manager.latest_checkpoint)
     if start >= epochs:
         log.info("%s: checkpoint is already at epoch %d of %d", stage, start, epochs)
-    step_fn = tf.function(model.train_step)
+    data = [tf.constant(np.asarray(a)) for a in (xa, ca, xb, cb)]
+    rows = tf.TensorSpec([None, batch], tf.int32)
+    run = tf.function(
+        lambda ia, ib, first: run_steps(model, data, seed, ia, ib, first),
+        input_signature=[rows, rows, tf.TensorSpec([], tf.int64)],
+    )
     progress = _Progress(stage, epochs, start)
-    arrays = [np.asarray(a) for a in (xa, ca, xb, cb)]
-    rows: list[tuple] = []
-    for epoch in range(start, epochs):
-        rng = np.random.default_rng([seed, epoch])
-        order_a = np.resize(rng.permutation(len(xa)), steps * batch)  # cycles to fill the last batch
-        order_b = np.resize(rng.permutation(len(xb)), steps * batch)
-        for s in range(steps):
-            ia, ib = order_a[s * batch : (s + 1) * batch], order_b[s * batch : (s + 1) * batch]
-            step = epoch * steps + s
-            data = (arrays[0][ia], arrays[1][ia], arrays[2][ib], arrays[3][ib], tf.constant([seed, step], tf.int64))
-            terms = step_fn(data)
-            rows += [(stage, epoch, step, k, float(v)) for k, v in terms.items()]
-        bad = [(r[3], r[4]) for r in rows[-len(terms) * steps :] if not math.isfinite(r[4])]
-        if bad:
+    epoch = start
+    while epoch < epochs:
+        stop = min(epochs, _next_multiple(epoch, every), _next_multiple(epoch, progress.every))
+        ia, ib = batch_indices(seed, range(epoch, stop), len(xa), len(xb), steps, batch)
+        values = run(ia, ib, tf.constant(epoch * steps, tf.int64)).numpy()  # [steps in chunk, terms]
+        bad = np.argwhere(~np.isfinite(values))
+        if len(bad):
+            step, term = bad[0]
             kept = manager.latest_checkpoint or "none"
             raise TrainingError(
-                f"{stage}: loss {bad[0][0]} became {bad[0][1]} at epoch {epoch}; "
-                f"training stopped, last good checkpoint kept: {kept}"
+                f"{stage}: loss {model.loss_terms[term]} became {values[step, term]} at epoch "
+                f"{epoch + step // steps}; training stopped, last good checkpoint kept: {kept}"
             )
-        done = epoch + 1
-        progress.update(done, {k: float(v) for k, v in terms.items()})
-        if done % every == 0 or done == epochs:
-            epoch_var.assign(done)
-            table = pd.concat(history + [pd.DataFrame(rows, columns=LOSSES.names)], ignore_index=True)
-            write_table(table, Path(checkpoints) / f"losses-{done}.parquet", LOSSES)
-            manager.save(checkpoint_number=done)
+        history.append(_loss_rows(stage, values, model.loss_terms, epoch, steps))
+        progress.update(stop, dict(zip(model.loss_terms, values[-1].tolist())))
+        epoch = stop
+        if epoch % every == 0 or epoch == epochs:
+            epoch_var.assign(epoch)
+            write_table(pd.concat(history, ignore_index=True), Path(checkpoints) / f"losses-{epoch}.parquet", LOSSES)
+            manager.save(checkpoint_number=epoch)
             _prune_losses(Path(checkpoints), manager)
     progress.close()
-    return pd.concat(history + [pd.DataFrame(rows, columns=LOSSES.names)], ignore_index=True).astype(
-        {"epoch": "int32", "step": "int64"}
+    table = pd.concat(history, ignore_index=True) if history else pd.DataFrame(columns=LOSSES.names)
+    return table.astype({"epoch": "int32", "step": "int64"})
+
+
+def run_steps(model, data, seed: int, ia, ib, first):
+    """Training steps on the index rows ``ia``, ``ib`` ([steps, batch]) in one graph loop,
+    numbered from ``first``; returns the loss terms ``[steps, len(model.loss_terms)]``."""
+    import tensorflow as tf
+
+    xa, ca, xb, cb = data
+    n = tf.shape(ia)[0]
+    values = tf.TensorArray(tf.float32, size=n)
+    for i in tf.range(n):
+        step_seed = tf.stack([tf.constant(seed, tf.int64), first + tf.cast(i, tf.int64)])
+        batch = (tf.gather(xa, ia[i]), tf.gather(ca, ia[i]), tf.gather(xb, ib[i]), tf.gather(cb, ib[i]), step_seed)
+        terms = model.train_step(batch)
+        values = values.write(i, tf.stack([tf.cast(terms[k], tf.float32) for k in model.loss_terms]))
+    return values.stack()
+
+
+def batch_indices(seed: int, epochs: range, n_a: int, n_b: int, steps: int, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices ``[len(epochs) * steps, batch]`` of each step: a permutation per domain drawn
+    from ``(seed, epoch)``, cycled to fill the last batch."""
+    rows_a, rows_b = [], []
+    for epoch in epochs:
+        rng = np.random.default_rng([seed, epoch])
+        rows_a.append(np.resize(rng.permutation(n_a), steps * batch).reshape(steps, batch))
+        rows_b.append(np.resize(rng.permutation(n_b), steps * batch).reshape(steps, batch))
+    return np.concatenate(rows_a).astype(np.int32), np.concatenate(rows_b).astype(np.int32)
+
+
+def _next_multiple(value: int, every: int) -> int:
+    return (value // every + 1) * every
+
+
+def _loss_rows(stage: str, values: np.ndarray, terms: tuple, first_epoch: int, steps: int) -> pd.DataFrame:
+    """Long loss table (stage, epoch, step, term, value) of a chunk of steps."""
+    n, k = values.shape
+    step = first_epoch * steps + np.repeat(np.arange(n), k)
+    return pd.DataFrame(
+        {
+            "stage": stage,
+            "epoch": (step // steps).astype(np.int32),
+            "step": step.astype(np.int64),
+            "term": np.tile(np.array(terms, dtype=object), n),
+            "value": values.reshape(-1).astype(np.float64),
+        }
     )
 
 

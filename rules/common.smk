@@ -4,7 +4,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from crystalgan.config import check, is_candidate_file
+from crystalgan.config import check, is_candidate_file, training_gpus
 
 validate(config, "../workflow/schemas/config.schema.yaml")
 check(config)
@@ -17,6 +17,7 @@ STAGE2_METHODS = [
 # With cache: true, curate, encode and train_stage1 are eligible for Snakemake's
 # between-workflow cache (snakemake --cache, SNAKEMAKE_OUTPUT_CACHE); see rules/cache.smk.
 CACHE = "omit-software" if config["cache"] else False
+TRAINING_GPUS = training_gpus(config["training_gpus"])
 
 
 wildcard_constraints:

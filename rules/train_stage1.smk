@@ -23,7 +23,7 @@ rule train_stage1:
         "../envs/crystalgan-gpu.yaml"
     threads: 2
     resources:
-        gpu=1,
+        gpu=TRAINING_GPUS,
         mem_mb=4000,
         runtime=60,
     params:
