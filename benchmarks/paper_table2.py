@@ -75,7 +75,7 @@ def cpu_minutes(benchmarks: Path, methods: list[str], seeds: list[int]) -> dict[
     out = {}
     for m in methods:
         own = cpu(f"train_stage2/PdNiH/{m}/*.tsv") + cpu(f"generate/PdNiH/{m}/*.tsv")
-        own += cpu(f"baseline/PdNiH/{m}/*.tsv") + cpu(f"filter/PdNiH/{m}/*.tsv")
+        own += cpu(f"baseline/PdNiH/{m}/*.tsv") + cpu(f"filter/PdNiH/{m}/*.tsv") + cpu(f"filter_part/PdNiH/{m}/*/*.tsv")
         gan_method = m in ("gan", "discogan", "crystalgan_nogeo", "crystalgan")
         out[m] = (own + (shared if gan_method else 0.0)) / len(seeds)
     return out

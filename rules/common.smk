@@ -18,6 +18,7 @@ STAGE2_METHODS = [
 # between-workflow cache (snakemake --cache, SNAKEMAKE_OUTPUT_CACHE); see rules/cache.smk.
 CACHE = "omit-software" if config["cache"] else False
 TRAINING_GPUS = training_gpus(config["training_gpus"])
+FILTER_PARTS = config["filter"]["parts"]
 
 
 wildcard_constraints:

@@ -27,8 +27,13 @@ rule filter_part:
 
 rule filter:
     input:
-        parts=gather.filter(
-            "results/{{system}}/{{method}}/seed{{seed}}/filter_parts/{scatteritem}.parquet"
+        # With filter.parts = 1 the filter judges every candidate itself (no filter_part job).
+        parts=(
+            gather.filter(
+                "results/{{system}}/{{method}}/seed{{seed}}/filter_parts/{scatteritem}.parquet"
+            )
+            if FILTER_PARTS > 1
+            else []
         ),
         candidates="results/{system}/{method}/seed{seed}/candidates.npy",
         curated=multiext("results/{system}/curated/", "AH.parquet", "BH.parquet"),
@@ -47,10 +52,14 @@ rule filter:
         "benchmarks/filter/{system}/{method}/seed{seed}.tsv"
     conda:
         "../envs/crystalgan.yaml"
-    threads: 1
+    threads: 1 if FILTER_PARTS > 1 else 2
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        d1=config["filter"]["d1"],
+        d2=config["filter"]["d2"],
     shell:
         "crystalgan filter --candidates $(dirname {input.candidates}) --curated $(dirname {input.curated[0]})"
-        " --transfer $(dirname {input.transfer[0]}) --parts {input.parts} --out {output} > {log} 2>&1"
+        " --transfer $(dirname {input.transfer[0]}) --parts {input.parts} --out {output}"
+        " --d1 {params.d1} --d2 {params.d2} --threads {threads} > {log} 2>&1"

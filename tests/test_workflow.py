@@ -112,17 +112,17 @@ def test_end_to_end_run_produces_table_poscars_and_plots(finished_run):
 def test_single_stage_reruns(finished_run, tmp_path):
     assert planned_jobs(finished_run) == {}, "nothing changed: nothing to run"
     changed = small_config(tmp_path, filter={"d1": 1.7})
-    assert planned_jobs(finished_run, config=changed) == {"filter_part": 4, "filter": 4, "report": 1, "all": 1}
+    assert planned_jobs(finished_run, config=changed) == {"filter": 4, "report": 1, "all": 1}
     changed = small_config(tmp_path, geometry={"d2": 3.2})
     assert planned_jobs(finished_run, config=changed) == {
-        "train_stage2": 1, "generate": 1, "filter_part": 1, "filter": 1, "report": 1, "all": 1
+        "train_stage2": 1, "generate": 1, "filter": 1, "report": 1, "all": 1
     }
     changed = small_config(tmp_path, train={"lambdas": {"l5": 2.0}})
     assert planned_jobs(finished_run, config=changed) == {
-        "train_stage2": 1, "generate": 1, "filter_part": 1, "filter": 1, "report": 1, "all": 1
+        "train_stage2": 1, "generate": 1, "filter": 1, "report": 1, "all": 1
     }
     assert planned_jobs(finished_run, "--forcerun", "generate") == {
-        "generate": 4, "filter_part": 4, "filter": 4, "report": 1, "all": 1
+        "generate": 4, "filter": 4, "report": 1, "all": 1
     }
     changed = small_config(tmp_path, filter={"parts": 3})  # scatter the filter: 3 parts per run
     assert planned_jobs(finished_run, config=changed) == {"filter_part": 12, "filter": 4, "report": 1, "all": 1}
@@ -172,3 +172,16 @@ def test_conda_envs_pin_the_same_versions_as_pyproject():
             if name in orchestration:
                 continue
             assert pinned.get(name) == specifier, f"{env}: {name} {pinned.get(name)} != pyproject {specifier}"
+
+
+def test_training_jobs_claim_a_gpu_only_where_nvidia_smi_lists_one(tmp_path, monkeypatch):
+    from crystalgan.config import training_gpus
+
+    assert training_gpus(2) == 2 and training_gpus(0) == 0
+    monkeypatch.setenv("PATH", str(tmp_path))  # no nvidia-smi at all
+    assert training_gpus("auto") == 0
+    fake = tmp_path / "nvidia-smi"
+    for script, expected in (("echo 'GPU 0: NVIDIA H100 (UUID: GPU-1)'", 1), ("echo 'No devices found'; exit 6", 0)):
+        fake.write_text(f"#!/bin/sh\n{script}\n")
+        fake.chmod(0o755)
+        assert training_gpus("auto") == expected
