@@ -9,6 +9,7 @@ mean and std over seeds next to the paper's numbers, plus the wall time.
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import time
@@ -55,7 +56,7 @@ def main() -> None:
             "n_valid_unique_std", "n_novel_mean", "n_novel_framework_mean", "paper_n_valid"]
     print(f"\nTable 2 on {data} ({args.samples} candidates per run, {args.epochs} epochs), wall {wall:.0f} s\n")
     print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
-    cost = cpu_minutes(args.workdir / "benchmarks", args.methods, config["seeds"])
+    cost = cpu_minutes(args.workdir / "logs", args.methods, config["seeds"])
     table["cpu_min"] = table["method"].map(cost)
     for c in ("n_valid_unique", "n_novel", "n_novel_framework"):
         table[f"{c}_per_cpu_min"] = table[f"{c}_mean"] / table["cpu_min"]
@@ -64,18 +65,24 @@ def main() -> None:
     print(table[yield_cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
 
 
-def cpu_minutes(benchmarks: Path, methods: list[str], seeds: list[int]) -> dict[str, float]:
-    """Mean CPU minutes per run and method, from the rules' benchmark files."""
+def cpu_minutes(logs: Path, methods: list[str], seeds: list[int]) -> dict[str, float]:
+    """Mean CPU minutes per run and method, from the "done: wall ..., CPU ... s" line every
+    crystalgan command logs (exact, unlike the benchmark files' sampled cpu_time)."""
 
     def cpu(pattern: str) -> float:
-        files = list(benchmarks.glob(pattern))
-        return sum(pd.read_csv(f, sep="\t")["cpu_time"].iloc[0] for f in files) / 60
+        total = 0.0
+        for log in logs.glob(pattern):
+            found = re.findall(r"done: wall [\d.]+ s, CPU ([\d.]+) s", log.read_text(errors="replace"))
+            if not found:
+                raise SystemExit(f"{log}: no CPU time line (run with the current crystalgan)")
+            total += float(found[-1])
+        return total / 60
 
-    shared = cpu("train_stage1/PdNiH/*.tsv") + cpu("transfer/PdNiH/*.tsv")
+    shared = cpu("train_stage1/PdNiH/*.log") + cpu("transfer/PdNiH/*.log")
     out = {}
     for m in methods:
-        own = cpu(f"train_stage2/PdNiH/{m}/*.tsv") + cpu(f"generate/PdNiH/{m}/*.tsv")
-        own += cpu(f"baseline/PdNiH/{m}/*.tsv") + cpu(f"filter/PdNiH/{m}/*.tsv") + cpu(f"filter_part/PdNiH/{m}/*/*.tsv")
+        own = cpu(f"train_stage2/PdNiH/{m}/*.log") + cpu(f"generate/PdNiH/{m}/*.log")
+        own += cpu(f"baseline/PdNiH/{m}/*.log") + cpu(f"filter/PdNiH/{m}/*.log") + cpu(f"filter_part/PdNiH/{m}/*/*.log")
         gan_method = m in ("gan", "discogan", "crystalgan_nogeo", "crystalgan")
         out[m] = (own + (shared if gan_method else 0.0)) / len(seeds)
     return out

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from crystalgan import __version__
@@ -242,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    t0 = time.perf_counter()
     try:
         args.func(args)
     except Exception as exc:  # one clear line for the user; the traceback with -v
@@ -249,7 +251,14 @@ def main(argv: list[str] | None = None) -> int:
             raise
         log.error("%s failed: %s", args.command, exc)
         return 1
+    log.info("%s done: wall %.1f s, CPU %.1f s", args.command, time.perf_counter() - t0, cpu_seconds())
     return 0
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and its finished worker processes."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Each structure is reduced once and ``fit`` is called only where it can succeed (
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -225,12 +226,13 @@ def finish(df: pd.DataFrame, candidates: Path, training: list[Structure], out: P
         raise ValueError(f"{candidates}: verdicts cover {len(df)} rows, not each of the {len(x)} candidates once")
     info = read_json(Path(candidates) / "candidates.json")
     df = df.reset_index(drop=True)
+    t0 = time.perf_counter()
     mark_novelty(df, x, counts, info["A"], info["B"], training)
     write_table(df, out, FILTERED)
     log.info(
-        "%d candidates: %d ternary, %d valid, %d valid unique, %d novel, %d novel framework",
+        "%d candidates: %d ternary, %d valid, %d valid unique, %d novel, %d novel framework (matching %.1f s)",
         len(df), df["is_ternary"].sum(), df["valid"].sum(), df["unique"].sum(), df["novel"].sum(),
-        df["novel_framework"].sum(),
+        df["novel_framework"].sum(), time.perf_counter() - t0,
     )
     return df
 
@@ -251,7 +253,10 @@ def mark_novelty(df: pd.DataFrame, x, counts, metal_a: str, metal_b: str, traini
         t = reduced(t)
         trained.add(t, k)
         frameworks.add(t, k)
-    for k in valid:
+    report_every, t0 = max(1000, len(valid) // 10), time.perf_counter()
+    for done, k in enumerate(valid, start=1):
+        if done % report_every == 0:
+            log.info("structure matching: %d of %d valid candidates (%.0f s)", done, len(valid), time.perf_counter() - t0)
         s = reduced(decode_structure(x[k], counts[k], metal_a, metal_b))
         twin = seen.find(s)
         if twin is not None:
@@ -379,5 +384,7 @@ def write_filtered(
     if parts:
         df = pd.concat([read_table(p, FILTERED) for p in parts]).sort_values("candidate")
     else:
+        t0 = time.perf_counter()
         df = verdicts(candidates, d1, d2, None, processes, element_windows(binaries, info["A"], info["B"]))
+        log.info("geometry verdicts of %d candidates in %.1f s", len(df), time.perf_counter() - t0)
     finish(df, candidates, training, out)

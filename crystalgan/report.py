@@ -1,6 +1,6 @@
-"""Report: the paper's Table 2 over systems x methods x seeds, nearest-neighbour tables of
-the valid candidates (the paper's Figure 5), pair-distribution histograms (Figure 6) and
-learning curves."""
+"""Report: the paper's Table 2 over systems x methods x seeds, the valid unique ternaries
+(formula, space group, novelty), nearest-neighbour tables of the valid candidates (the
+paper's Figure 5), pair-distribution histograms (Figure 6) and learning curves."""
 
 from __future__ import annotations
 
@@ -99,6 +99,38 @@ def neighbour_table(path: Path, run: dict, d2: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["system", "method", "seed", "candidate", "atom", "neighbour", "pair", "distance"])
 
 
+CANDIDATE_COLUMNS = ["candidate", "formula", "spacegroup", "novel", "novel_framework", "valid_data_bounds", "poscar"]
+
+
+def unique_candidates(df: pd.DataFrame, run: dict) -> pd.DataFrame:
+    """The valid unique ternaries of one run: formula, space group, novelty, POSCAR path."""
+    keep = df.loc[df["valid"] & df["unique"], CANDIDATE_COLUMNS]
+    return keep.assign(system=run["system"], method=run["method"], seed=run["seed"])[
+        ["system", "method", "seed", *CANDIDATE_COLUMNS]
+    ]
+
+
+def structure_types(candidates: pd.DataFrame, top: int = 15) -> str:
+    """Markdown: per system and method, the most frequent formula + space group of the valid
+    unique ternaries (all seeds), with how many of them are novel frameworks."""
+    if candidates.empty:
+        return "No valid unique ternaries.\n"
+    counts = (
+        candidates.groupby(["system", "method", "formula", "spacegroup"])
+        .agg(count=("candidate", "size"), novel_framework=("novel_framework", "sum"))
+        .reset_index()
+        .sort_values(["system", "method", "count"], ascending=[True, True, False])
+        .groupby(["system", "method"])
+        .head(top)
+    )
+    lines = ["| system | method | formula | space group | valid unique | novel framework |", "|---|---|---|---|---|---|"]
+    lines += [
+        f"| {r.system} | {r.method} | {r.formula} | {r.spacegroup} | {r.count} | {r.novel_framework} |"
+        for r in counts.itertuples()
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def plot_distributions(nn: pd.DataFrame, out: Path, d1: float, d2: float) -> None:
     """Histogram of nearest-neighbour distances of valid candidates per pair type (Figure 6)."""
     import matplotlib
@@ -142,19 +174,24 @@ def plot_losses(paths: list[Path], out: Path) -> None:
 
 
 def report(filtered: list[Path], out: Path, d1: float, d2: float, losses: list[Path] = ()) -> pd.DataFrame:
-    """Write table2.{csv,md}, runs.csv, nearest_neighbours.csv, the plots and summary.md into ``out``."""
+    """Write table2.{csv,md}, runs.csv, candidates.csv, nearest_neighbours.csv, the plots and
+    summary.md into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    runs, nn_tables = [], []
+    runs, nn_tables, candidates = [], [], []
     for path in filtered:
         run = run_of(path)
-        runs.append({**run, **run_counts(read_table(path, FILTERED))})
+        df = read_table(path, FILTERED)
+        runs.append({**run, **run_counts(df)})
+        candidates.append(unique_candidates(df, run))
         nn_tables.append(neighbour_table(path, run, d2))
     runs = pd.DataFrame(runs)
     table = table2(runs)
     runs.to_csv(out / "runs.csv", index=False)
     table.to_csv(out / "table2.csv", index=False)
     (out / "table2.md").write_text(markdown(table))
+    candidates = pd.concat(candidates, ignore_index=True)
+    candidates.to_csv(out / "candidates.csv", index=False)
     nn = pd.concat(nn_tables, ignore_index=True)
     nn.to_csv(out / "nearest_neighbours.csv", index=False)
     plot_distributions(nn, out / "pair_distribution.png", d1, d2)
@@ -165,6 +202,9 @@ def report(filtered: list[Path], out: Path, d1: float, d2: float, losses: list[P
         f"Filter window [d1, d2] = [{d1}, {d2}] Å; {len(runs)} runs.",
         "",
         markdown(table),
+        "## Most frequent structure types of the valid unique ternaries",
+        "",
+        structure_types(candidates),
     ]
     (out / "summary.md").write_text("\n".join(summary))
     log.info("report written to %s\n%s", out, markdown(table))

@@ -10,6 +10,11 @@ rule report:
         ),
         markdown="results/report/table2.md",
         runs="results/report/runs.csv",
+        candidates=report(
+            "results/report/candidates.csv",
+            caption="../workflow/report/candidates.rst",
+            category="Valid candidates",
+        ),
         neighbours=report(
             "results/report/nearest_neighbours.csv",
             caption="../workflow/report/neighbours.rst",

@@ -15,7 +15,9 @@ def fake_filtered(folder, system, method, seed, valid, unique, novel, ternary, a
     n = len(valid)
     df = pd.DataFrame({name: pd.Series([None] * n) for name in FILTERED.names})
     df["candidate"] = np.arange(n)
-    df["poscar"] = df["formula"] = df["reason"] = df["spacegroup"] = ""
+    df["poscar"] = df["reason"] = ""
+    df["formula"], df["spacegroup"] = "PdNiH", "Pm-3m"
+    df["duplicate_of"] = -1
     for col in ("n_H", "n_A", "n_B"):
         df[col] = 1
     for col in [c for c in FILTERED.names if c.startswith(("min_", "max_"))]:
@@ -55,6 +57,10 @@ def test_counts_and_table_arithmetic(tmp_path):
     assert len(nn) == 3 * 3  # 3 valid unique candidates x 3 atoms
     assert set(nn["pair"]) == {"H-H", "Pd-Ni", "Ni-Pd"}
     assert nn.loc[nn["pair"] == "H-H", "distance"].round(6).eq(2.5).all()
+    candidates = pd.read_csv(tmp_path / "report" / "candidates.csv")
+    assert candidates[["seed", "candidate", "novel"]].values.tolist() == [[0, 0, True], [0, 2, False], [1, 0, True]]
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert "| PdNiH | crystalgan | PdNiH | Pm-3m | 3 | 0 |" in summary
     for name in ("table2.csv", "runs.csv", "nearest_neighbours.csv", "pair_distribution.png", "losses.png"):
         assert (tmp_path / "report" / name).stat().st_size > 0
 
