@@ -216,18 +216,19 @@ def filter_candidates(
 ) -> pd.DataFrame:
     """Judge every candidate in ``candidates/`` and write ``out`` (filtered.parquet)."""
     df = verdicts(candidates, d1, d2, cutoff, processes, windows)
-    return finish(df, candidates, training, out)
+    return finish(df, candidates, training, out, processes)
 
 
-def finish(df: pd.DataFrame, candidates: Path, training: list[Structure], out: Path) -> pd.DataFrame:
-    """Mark uniqueness and novelty of the valid rows of a complete verdict table; write it."""
+def finish(df: pd.DataFrame, candidates: Path, training: list[Structure], out: Path, processes: int = 1) -> pd.DataFrame:
+    """Mark uniqueness and novelty of the valid rows of a complete verdict table (in
+    ``processes`` worker processes); write it."""
     x, counts = read_structures(Path(candidates) / "candidates.npy")
     if df["candidate"].tolist() != list(range(len(x))):
         raise ValueError(f"{candidates}: verdicts cover {len(df)} rows, not each of the {len(x)} candidates once")
     info = read_json(Path(candidates) / "candidates.json")
     df = df.reset_index(drop=True)
     t0 = time.perf_counter()
-    mark_novelty(df, x, counts, info["A"], info["B"], training)
+    mark_novelty(df, x, counts, info["A"], info["B"], training, processes)
     write_table(df, out, FILTERED)
     log.info(
         "%d candidates: %d ternary, %d valid, %d valid unique, %d novel, %d novel framework (matching %.1f s)",
@@ -237,36 +238,68 @@ def finish(df: pd.DataFrame, candidates: Path, training: list[Structure], out: P
     return df
 
 
-def mark_novelty(df: pd.DataFrame, x, counts, metal_a: str, metal_b: str, training: list[Structure]) -> None:
+MATCH_COLUMNS = ["unique", "duplicate_of", "novel", "novel_framework", "spacegroup"]
+
+
+def mark_novelty(
+    df: pd.DataFrame, x, counts, metal_a: str, metal_b: str, training: list[Structure], processes: int = 1
+) -> None:
     """Fill unique, duplicate_of, novel, novel_framework and spacegroup for the valid rows of ``df``.
 
     A valid candidate is unique when StructureMatcher matches it to no earlier unique one;
     ``duplicate_of`` names the earlier unique candidate it matches. Unique candidates are
     novel when they match no training structure and novel_framework when they match none
-    with species ignored; their space group is recorded.
+    with species ignored; their space group is recorded. StructureMatcher only matches equal
+    reduced formulas, so each formula's candidates are an independent task, run in
+    ``processes`` worker processes (largest first); the verdicts do not depend on it.
     """
-    valid = np.nonzero(df["valid"].to_numpy())[0]
+    groups: dict = {}
+    for k in np.nonzero(df["valid"].to_numpy())[0]:
+        n = counts[k]
+        groups.setdefault(tuple(n // np.gcd.reduce(n)), []).append(int(k))
+    training = [reduced(t) for t in training]
+    tasks = [(x[ks], counts[ks], ks, metal_a, metal_b, training) for ks in sorted(groups.values(), key=len, reverse=True)]
+    t0 = time.perf_counter()
+    if processes > 1 and len(tasks) > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(min(processes, len(tasks))) as pool:
+            rows = [r for group in _logged(pool.imap_unordered(_match_group, tasks), len(tasks), t0) for r in group]
+    else:
+        rows = [r for group in _logged(map(_match_group, tasks), len(tasks), t0) for r in group]
+    if rows:
+        table = pd.DataFrame([values for _, values in rows], columns=MATCH_COLUMNS, index=[k for k, _ in rows])
+        for column in MATCH_COLUMNS:
+            df.loc[table.index, column] = table[column].to_numpy()
+
+
+def _logged(results, total: int, t0: float):
+    for i, rows in enumerate(results, start=1):
+        log.info("structure matching: formula group %d of %d (%d valid) done (%.0f s)", i, total, len(rows),
+                 time.perf_counter() - t0)
+        yield rows
+
+
+def _match_group(task) -> list[tuple[int, list]]:
+    """:func:`mark_novelty` of the valid candidates of one reduced formula, in order: per
+    candidate its label and the values of MATCH_COLUMNS."""
+    x, counts, labels, metal_a, metal_b, training = task
     seen = Catalogue(StructureMatcher())
     trained = Catalogue(StructureMatcher())
     frameworks = Catalogue(StructureMatcher(comparator=FrameworkComparator()), species=False)
     for k, t in enumerate(training):
-        t = reduced(t)
         trained.add(t, k)
         frameworks.add(t, k)
-    report_every, t0 = max(1000, len(valid) // 10), time.perf_counter()
-    for done, k in enumerate(valid, start=1):
-        if done % report_every == 0:
-            log.info("structure matching: %d of %d valid candidates (%.0f s)", done, len(valid), time.perf_counter() - t0)
-        s = reduced(decode_structure(x[k], counts[k], metal_a, metal_b))
+    rows = []
+    for i, label in enumerate(labels):
+        s = reduced(decode_structure(x[i], counts[i], metal_a, metal_b))
         twin = seen.find(s)
         if twin is not None:
-            df.at[k, "duplicate_of"] = twin
+            rows.append((label, [False, twin, False, False, ""]))
             continue
-        seen.add(s, int(k))
-        df.at[k, "unique"] = True
-        df.at[k, "spacegroup"] = spacegroup(s)
-        df.at[k, "novel"] = trained.find(s) is None
-        df.at[k, "novel_framework"] = frameworks.find(s) is None
+        seen.add(s, label)
+        rows.append((label, [True, -1, trained.find(s) is None, frameworks.find(s) is None, spacegroup(s)]))
+    return rows
 
 
 def reduced(s: Structure) -> Structure:
@@ -387,4 +420,4 @@ def write_filtered(
         t0 = time.perf_counter()
         df = verdicts(candidates, d1, d2, None, processes, element_windows(binaries, info["A"], info["B"]))
         log.info("geometry verdicts of %d candidates in %.1f s", len(df), time.perf_counter() - t0)
-    finish(df, candidates, training, out)
+    finish(df, candidates, training, out, processes)

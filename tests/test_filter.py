@@ -136,6 +136,8 @@ def test_uniqueness_and_novelty_equal_a_plain_structure_matcher_pass(tmp_path):
     (folder / "candidates.json").write_text(json.dumps({"A": "Pd", "B": "Ni"}))
     df = filter_candidates(folder, training[::2], tmp_path / "f.parquet", 0.5, 6.0)
     assert df["valid"].sum() > 20
+    in_workers = filter_candidates(folder, training[::2], tmp_path / "f2.parquet", 0.5, 6.0, processes=3)
+    assert df.equals(in_workers)  # formula groups matched in worker processes: the same table
 
     matcher, framework = StructureMatcher(), StructureMatcher(comparator=FrameworkComparator())
     uniques = []
