@@ -21,7 +21,7 @@ rule train_stage1:
     cache: CACHE
     conda:
         "../envs/crystalgan-gpu.yaml"
-    threads: 2
+    threads: 1
     resources:
         gpu=TRAINING_GPUS,
         mem_mb=4000,

@@ -16,7 +16,7 @@ rule train_stage2:
         method="gan|crystalgan_nogeo|crystalgan",
     conda:
         "../envs/crystalgan-gpu.yaml"
-    threads: 2
+    threads: 1
     resources:
         gpu=TRAINING_GPUS,
         mem_mb=4000,
