@@ -107,6 +107,7 @@ def test_end_to_end_run_produces_table_poscars_and_plots(finished_run):
         assert list((finished_run / "benchmarks" / rule).rglob("*.tsv")), f"no benchmark for {rule}"
     log = (finished_run / "logs" / "train_stage1" / "MgTiH" / "seed0.log").read_text()
     assert "on CPU" in log and "epoch 3/3" in log
+    assert re.search(r"train-stage1 done: wall [\d.]+ s, CPU [\d.]+ s", log)  # read by paper_table2.py
 
 
 def test_single_stage_reruns(finished_run, tmp_path):
