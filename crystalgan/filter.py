@@ -251,7 +251,7 @@ def mark_novelty(
     novel when they match no training structure and novel_framework when they match none
     with species ignored; their space group is recorded. StructureMatcher only matches equal
     reduced formulas, so each formula's candidates are an independent task, run in
-    ``processes`` worker processes (largest first); the verdicts do not depend on it.
+    ``processes`` worker processes (largest first); the table does not depend on their number.
     """
     groups: dict = {}
     for k in np.nonzero(df["valid"].to_numpy())[0]:
