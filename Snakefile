@@ -4,11 +4,13 @@
 configfile: "workflow/config.yaml"
 
 
-scattergather:
-    filter=config.get("filter", {}).get("parts", 1),
-
-
 include: "rules/common.smk"
+
+
+scattergather:
+    filter=FILTER_PARTS,
+
+
 include: "rules/curate.smk"
 include: "rules/encode.smk"
 include: "rules/train_stage1.smk"

@@ -111,9 +111,7 @@ def random_candidates(n: int, seed: int = 0):
 
 
 def bench_filter(work: Path) -> None:
-    import multiprocessing
-
-    from crystalgan.filter import CHUNK, filter_candidates, judge_all
+    from crystalgan.filter import filter_candidates, judge_all
 
     n = 20_000
     x, c = random_candidates(n)
@@ -124,10 +122,8 @@ def bench_filter(work: Path) -> None:
     seconds = time.perf_counter() - t0
     valid = sum(r["valid"] for r in single)
     print(f"geometry verdicts, 1 process: {n / seconds:,.0f} candidates/s ({n} candidates, {valid} valid)")
-    chunks = [(x[i : i + CHUNK], c[i : i + CHUNK], 1.8, 3.0, 6.0, names) for i in range(0, n, CHUNK)]
     t0 = time.perf_counter()
-    with multiprocessing.get_context("fork").Pool(2) as pool:
-        double = [r for part in pool.starmap(judge_all, chunks) for r in part]
+    double = judge_all(x, c, 1.8, 3.0, 6.0, names, processes=2)
     seconds = time.perf_counter() - t0
     same = [r["valid"] for r in single] == [r["valid"] for r in double]
     print(f"geometry verdicts, 2 processes: {n / seconds:,.0f} candidates/s (same verdicts: {same})")

@@ -129,8 +129,17 @@ def _missing(names: tuple, counts: tuple) -> str:
     return " or ".join(name for name, n in zip(names, counts) if n == 0)
 
 
-def judge_all(x, counts, d1: float, d2: float, cutoff: float, names: tuple, windows=None) -> list[dict]:
-    """:func:`judge` of every candidate, in order."""
+def judge_all(x, counts, d1: float, d2: float, cutoff: float, names: tuple, windows=None, processes: int = 1) -> list[dict]:
+    """:func:`judge` of every candidate, in order; in ``processes`` worker processes (chunks of
+    CHUNK candidates) when there are at least two chunks."""
+    if processes > 1 and len(x) >= 2 * CHUNK:
+        import multiprocessing
+
+        chunks = [
+            (x[i : i + CHUNK], counts[i : i + CHUNK], d1, d2, cutoff, names, windows) for i in range(0, len(x), CHUNK)
+        ]
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            return [r for rows in pool.starmap(judge_all, chunks) for r in rows]
     return [judge(x[k], counts[k], d1, d2, cutoff, names, windows) for k in range(len(x))]
 
 
@@ -174,17 +183,7 @@ def verdicts(
     cutoff = cutoff or 2 * d2
     k, n = part
     lo, hi = (k - 1) * len(x) // n, k * len(x) // n
-    x, counts = x[lo:hi], counts[lo:hi]
-    if processes > 1 and len(x) >= 2 * CHUNK:
-        import multiprocessing
-
-        chunks = [
-            (x[i : i + CHUNK], counts[i : i + CHUNK], d1, d2, cutoff, names, windows) for i in range(0, len(x), CHUNK)
-        ]
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            rows = [r for part_rows in pool.starmap(judge_all, chunks) for r in part_rows]
-    else:
-        rows = judge_all(x, counts, d1, d2, cutoff, names, windows)
+    rows = judge_all(x[lo:hi], counts[lo:hi], d1, d2, cutoff, names, windows, processes)
     formulas: dict = {}
     for i, r in enumerate(rows, start=lo):
         key = (r["n_H"], r["n_A"], r["n_B"])
@@ -288,17 +287,20 @@ def _match_group(task) -> list[tuple[int, list]]:
     trained = Catalogue(StructureMatcher())
     frameworks = Catalogue(StructureMatcher(comparator=FrameworkComparator()), species=False)
     for k, t in enumerate(training):
-        trained.add(t, k)
-        frameworks.add(t, k)
+        summary = fingerprint(t)
+        trained.add(t, summary, k)
+        frameworks.add(t, summary, k)
     rows = []
     for i, label in enumerate(labels):
         s = reduced(decode_structure(x[i], counts[i], metal_a, metal_b))
-        twin = seen.find(s)
+        summary = fingerprint(s)
+        twin = seen.find(s, summary)
         if twin is not None:
             rows.append((label, [False, twin, False, False, ""]))
             continue
-        seen.add(s, label)
-        rows.append((label, [True, -1, trained.find(s) is None, frameworks.find(s) is None, spacegroup(s)]))
+        seen.add(s, summary, label)
+        novel, novel_framework = trained.find(s, summary) is None, frameworks.find(s, summary) is None
+        rows.append((label, [True, -1, novel, novel_framework, spacegroup(s)]))
     return rows
 
 
@@ -325,19 +327,20 @@ class Catalogue:
     def key(self, s: Structure) -> tuple:
         return (s.composition.reduced_formula if self.species else "", len(s))
 
-    def add(self, s: Structure, label) -> None:
+    def add(self, s: Structure, summary: np.ndarray, label) -> None:
+        """Catalogue ``s`` (its :func:`fingerprint` ``summary``) under ``label``."""
         bucket = self.buckets.setdefault(self.key(s), {"structures": [], "labels": [], "prints": [], "matches": []})
         bucket["structures"].append(s)
         bucket["labels"].append(label)
-        bucket["prints"].append(fingerprint(s))
+        bucket["prints"].append(summary)
         bucket["matches"].append(0)
 
-    def find(self, s: Structure):
-        """Label of a catalogued structure matching ``s``, or None."""
+    def find(self, s: Structure, summary: np.ndarray):
+        """Label of a catalogued structure matching ``s`` (fingerprint ``summary``), or None."""
         bucket = self.buckets.get(self.key(s))
         if not bucket:
             return None
-        distance = np.abs(np.array(bucket["prints"]) - fingerprint(s)).mean(axis=1)
+        distance = np.abs(np.array(bucket["prints"]) - summary).mean(axis=1)
         distance -= self.POPULARITY * np.log1p(bucket["matches"])
         for i in np.argsort(distance, kind="stable"):
             if self.matcher.fit(bucket["structures"][i], s, skip_structure_reduction=True):

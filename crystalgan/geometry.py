@@ -54,7 +54,7 @@ def determinant(lattice: tf.Tensor) -> tf.Tensor:
 
 def inverse(lattice: tf.Tensor) -> tf.Tensor:
     """Inverses of ``[B, 3, 3]`` matrices of rows a, b, c: columns b x c, c x a, a x b over the
-    determinant (elementwise ops only, so XLA compiles them; the cells are never degenerate here)."""
+    determinant (callers pass :func:`safe_lattice` cells, never degenerate)."""
     a, b, c = lattice[:, 0], lattice[:, 1], lattice[:, 2]
     adjugate = tf.stack([tf.linalg.cross(b, c), tf.linalg.cross(c, a), tf.linalg.cross(a, b)], axis=-1)
     return adjugate / determinant(lattice)[:, None, None]

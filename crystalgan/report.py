@@ -73,11 +73,11 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def neighbour_table(path: Path, run: dict, d2: float) -> pd.DataFrame:
-    """Figure 5 format for the valid unique candidates of one run: atom, neighbour, distance."""
+def neighbour_table(df: pd.DataFrame, path: Path, run: dict, d2: float) -> pd.DataFrame:
+    """Figure 5 format for the valid unique candidates of one run (its filtered table ``df``,
+    read from ``path``): atom, neighbour, distance."""
     from crystalgan.filter import nearest_neighbours
 
-    df = read_table(path, FILTERED)
     keep = df[df["valid"] & df["unique"]]
     if keep.empty:
         return pd.DataFrame(columns=["system", "method", "seed", "candidate", "atom", "neighbour", "pair", "distance"])
@@ -184,7 +184,7 @@ def report(filtered: list[Path], out: Path, d1: float, d2: float, losses: list[P
         df = read_table(path, FILTERED)
         runs.append({**run, **run_counts(df)})
         candidates.append(unique_candidates(df, run))
-        nn_tables.append(neighbour_table(path, run, d2))
+        nn_tables.append(neighbour_table(df, path, run, d2))
     runs = pd.DataFrame(runs)
     table = table2(runs)
     runs.to_csv(out / "runs.csv", index=False)
