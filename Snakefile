@@ -18,8 +18,15 @@ include: "rules/transfer.smk"
 include: "rules/train_stage2.smk"
 include: "rules/generate.smk"
 include: "rules/filter.smk"
+
+
+if config["relax"]["enabled"]:
+
+    include: "rules/hull.smk"
+    include: "rules/relax.smk"
+
+
 include: "rules/report.smk"
-include: "rules/cache.smk"
 
 
 rule all:

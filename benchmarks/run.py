@@ -1,7 +1,7 @@
 """Print every speed figure of the project in one run (see benchmarks/README.md for targets).
 
-    python benchmarks/run.py            # training steps, filter, generation, dry-run and no-op rerun
-    python benchmarks/run.py --full     # also the default workflow from clean (paper scale, minutes)
+python benchmarks/run.py            # training steps, filter, generation, dry-run and no-op rerun
+python benchmarks/run.py --full     # also the default workflow from clean (paper scale, minutes)
 """
 
 from __future__ import annotations
@@ -18,26 +18,22 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import yaml  # noqa: E402
+import numpy as np
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crystalgan.artifacts import read_structures, write_json, write_structures  # noqa: E402
-from crystalgan.curate import DEFAULT_OPTIONS, curate  # noqa: E402
+from crystalgan.artifacts import read_structures  # noqa: E402
+from crystalgan.config import defaults  # noqa: E402
+from crystalgan.curate import curate  # noqa: E402
 from crystalgan.encoding import encode  # noqa: E402
 
-TRAIN = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+DEFAULTS = defaults()
 
 
-def schema_defaults(section: str) -> dict:
-    props = TRAIN["properties"][section]["properties"]
-    out = {k: v["default"] for k, v in props.items() if "default" in v and v.get("type") != "object"}
-    for k, v in props.items():
-        if v.get("type") == "object":
-            out[k] = {kk: vv["default"] for kk, vv in v["properties"].items()}
-    return out
+def domain(folder: Path, name: str) -> list[Path]:
+    return [folder / f"{name}.npy", folder / f"{name}_counts.npy"]
 
 
 def timed(fn, repeat: int = 1) -> float:
@@ -52,20 +48,28 @@ def timed(fn, repeat: int = 1) -> float:
 def bench_training(work: Path) -> None:
     import tensorflow as tf
 
-    from crystalgan.models import CrossDomainGAN, data_scale
+    from crystalgan.models import CrossDomainGAN, adam_pair, data_scale
     from crystalgan.stage1 import train_stage1
+    from crystalgan.train import batch_indices, configure_runtime, run_epochs
     from crystalgan.transfer import transfer
-    from crystalgan.train import batch_indices, configure_runtime, run_steps
 
     configure_runtime(2, 0)
-    curate(ROOT / "resources/poscar/PdH", ROOT / "resources/poscar/NiH", "Pd", "Ni", work / "cur", DEFAULT_OPTIONS)
-    encode(work / "cur", work / "enc", "PdNiH", "Pd", "Ni")
-    options = schema_defaults("train")
-    geometry = schema_defaults("geometry")
-    train_stage1(work / "enc", work / "s1", work / "ck1", {**options, "epochs": 10}, 0, 2)
-    transfer(work / "enc", work / "s1", work / "tr", "split")
+    cur, enc, s1 = work / "cur", work / "enc", work / "s1"
+    curate(ROOT / "resources/poscar/PdH", ROOT / "resources/poscar/NiH", "Pd", "Ni", cur, DEFAULTS["curate"])
+    encode(cur / "AH.parquet", cur / "BH.parquet", cur / "pairs.parquet", enc, "PdNiH", "Pd", "Ni")
+    options, geometry = DEFAULTS["train"], DEFAULTS["geometry"]
+    train_stage1(domain(enc, "AH"), domain(enc, "BH"), s1, work / "ck1", {**options, "epochs": 10}, 0, 2)
+    transfer(
+        enc / "meta.json",
+        domain(enc, "AH"),
+        domain(enc, "BH"),
+        domain(s1, "x_AHBA1"),
+        domain(s1, "y_BHAB1"),
+        work / "tr",
+        "split",
+    )
     print("\n## Training (shipped Pd-Ni-H, 35 + 35 structures, 5 x 100 MLPs)")
-    print("Steps run as in training: a graph loop of 100 steps per tf.function call.")
+    print("Steps run as in training: a graph loop of 100 one-step epochs per tf.function call.")
     print("| stage | batch | ms/step | 1000 epochs (s) |")
     print("|---|---|---|---|")
     for stage, folder, names, geo in (
@@ -77,12 +81,13 @@ def bench_training(work: Path) -> None:
         data = [tf.constant(a) for a in (xa / scale, ca, xb / scale, cb)]
         for batch in (8, 16, 35):
             model = CrossDomainGAN(options, scale, swap=geo is None, geometry=geo)
-            model.build_all(ca, cb)
+            model.compile(**adam_pair(options))
+            model.build(ca, cb)
             n = 100
-            ia, ib = batch_indices(0, range(n), len(xa), len(xb), 1, batch)
-            run = tf.function(lambda ia, ib: run_steps(model, data, 0, ia, ib, tf.constant(0, tf.int64)))
+            ia, ib = (rows.reshape(n, 1, batch) for rows in batch_indices(0, range(n), len(xa), len(xb), 1, batch))
+            run = tf.function(lambda ia, ib, m=model, d=data: run_epochs(m, d, 0, ia, ib, tf.constant(0, tf.int64)))
             run(ia, ib)  # trace
-            seconds = timed(lambda: run(ia, ib).numpy(), repeat=3) / n
+            seconds = timed(lambda run=run, ia=ia, ib=ib: run(ia, ib).numpy(), repeat=3) / n
             epoch_steps = int(np.ceil(35 / batch))
             print(f"| {stage} | {batch} | {seconds * 1e3:.1f} | {seconds * 1000 * epoch_steps:.1f} |")
 
@@ -91,7 +96,7 @@ def random_candidates(n: int, seed: int = 0):
     """n perturbed ternaries from the shipped prototypes (one Pd of each replaced by Ni)."""
     from pymatgen.core import Structure
 
-    from crystalgan.encoding import encode_structure
+    from crystalgan.structures import encode_structure
 
     rng = np.random.default_rng(seed)
     base = []
@@ -111,7 +116,8 @@ def random_candidates(n: int, seed: int = 0):
 
 
 def bench_filter(work: Path) -> None:
-    from crystalgan.filter import filter_candidates, judge_all
+    from crystalgan.filter import filter_candidates
+    from crystalgan.verdicts import judge_all
 
     n = 20_000
     x, c = random_candidates(n)
@@ -127,34 +133,84 @@ def bench_filter(work: Path) -> None:
     seconds = time.perf_counter() - t0
     same = [r["valid"] for r in single] == [r["valid"] for r in double]
     print(f"geometry verdicts, 2 processes: {n / seconds:,.0f} candidates/s (same verdicts: {same})")
-    folder = work / "cands"
-    write_structures(x[:2000], c[:2000], folder / "candidates.npy")
-    write_json({"A": "Pd", "B": "Ni"}, folder / "candidates.json")
     t0 = time.perf_counter()
-    df = filter_candidates(folder, [], work / "filtered.parquet", 1.8, 3.0, processes=2)
+    df = filter_candidates(x[:2000], c[:2000], "Pd", "Ni", [], 1.8, 3.0, processes=2)
     seconds = time.perf_counter() - t0
-    print(f"whole filter stage with StructureMatcher on the valid ones: {2000 / seconds:,.0f} candidates/s "
-          f"(2000 candidates, {int(df['valid'].sum())} valid, {int(df['unique'].sum())} unique)")
+    print(
+        f"whole filter stage with StructureMatcher on the valid ones: {2000 / seconds:,.0f} candidates/s "
+        f"(2000 candidates, {int(df['valid'].sum())} valid, {int(df['unique'].sum())} unique)"
+    )
 
 
 def bench_generation(work: Path) -> None:
     """Generation + filtering of 100,000 candidates through the CLI stages (one core each)."""
     from crystalgan.stage2 import train_stage2
 
-    options = {**schema_defaults("train"), "epochs": 5}
-    train_stage2(work / "tr", work / "s2", work / "ck2", "crystalgan", options, schema_defaults("geometry"), 0, 2)
+    options = {**DEFAULTS["train"], "epochs": 5}
+    tr, s2, big = work / "tr", work / "s2", work / "big"
+    train_stage2(
+        domain(tr, "AHB_g"), domain(tr, "BHA_g"), s2, work / "ck2", "crystalgan", options, DEFAULTS["geometry"], 0, 2
+    )
     n = 100_000
     env = dict(os.environ)
+    cli = [sys.executable, "-m", "crystalgan.cli"]
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "crystalgan.cli", "generate", "--model", str(work / "s2"), "--inputs",
-                    str(work / "tr"), "--meta", str(work / "enc" / "meta.json"), "--method", "crystalgan",
-                    "--out", str(work / "big"), "--samples", str(n)], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [
+            *cli,
+            "generate",
+            "--model",
+            s2 / "model.json",
+            "--weights",
+            s2 / "weights.weights.h5",
+            "--input-a",
+            *domain(tr, "AHB_g"),
+            "--input-b",
+            *domain(tr, "BHA_g"),
+            "--meta",
+            work / "enc" / "meta.json",
+            "--method",
+            "crystalgan",
+            "--out",
+            big,
+            "--samples",
+            str(n),
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     t_gen = time.perf_counter() - t0
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "crystalgan.cli", "filter", "--candidates", str(work / "big"),
-                           "--curated", str(work / "cur"), "--transfer", str(work / "tr"), "--out",
-                           str(work / "big" / "filtered.parquet"), "--threads", "2"],
-                          check=True, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            *cli,
+            "filter",
+            "--candidates",
+            big / "candidates.npy",
+            "--counts",
+            big / "candidates_counts.npy",
+            "--info",
+            big / "candidates.json",
+            "--curated",
+            work / "cur" / "AH.parquet",
+            work / "cur" / "BH.parquet",
+            "--ahb",
+            *domain(tr, "AHB_g"),
+            "--bha",
+            *domain(tr, "BHA_g"),
+            "--out",
+            big / "filtered.parquet",
+            "--neighbours",
+            big / "neighbours.parquet",
+            "--threads",
+            "2",
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     t_filter = time.perf_counter() - t0
     print("\n## Generation + filtering of 100,000 candidates (CLI, from a trained stage 2)")
     print(f"generate {t_gen:.1f} s + filter {t_filter:.1f} s = {t_gen + t_filter:.1f} s")
@@ -172,20 +228,32 @@ def bench_workflow(work: Path, full: bool) -> None:
     print("\n## Workflow")
     big = work / "big_config"
     big.mkdir()
-    systems = [{"name": f"S{i}", "A": "Pd", "B": "Ni", "AH": str(ROOT / "resources/poscar/PdH"),
-                "BH": str(ROOT / "resources/poscar/NiH")} for i in range(10)]
+    systems = [
+        {
+            "name": f"S{i}",
+            "A": "Pd",
+            "B": "Ni",
+            "AH": str(ROOT / "resources/poscar/PdH"),
+            "BH": str(ROOT / "resources/poscar/NiH"),
+        }
+        for i in range(10)
+    ]
     (big / "config.yaml").write_text(yaml.safe_dump({"systems": systems, "seeds": [0, 1, 2, 3, 4]}))
     seconds = snakemake(big, "--configfile", str(big / "config.yaml"), "-n", "--quiet")
     print(f"dry-run of 10 systems x 4 methods x 5 seeds ({10 * (2 + 5 * 13) + 2} jobs): {seconds:.1f} s")
     if not full:
         return
-    default = work / "default"
-    default.mkdir()
-    for folder in ("resources", "workflow"):
-        shutil.copytree(ROOT / folder, default / folder)
     command = ("--cores", "8", "--resources", "gpu=1")  # the README's
-    t = snakemake(default, *command)
-    print(f"default workflow from clean (README command, 2 systems x 4 methods x 1 seed, 1000 epochs): {t:.0f} s wall")
+    walls = {}
+    for name, extra in (("without relaxation", ("--config", "relax={'enabled': False}")), ("default", ())):
+        default = work / name.replace(" ", "_")
+        default.mkdir()
+        for folder in ("resources", "workflow"):
+            shutil.copytree(ROOT / folder, default / folder)
+        walls[name] = snakemake(default, *command, *extra)
+        print(f"{name}: README command from clean (2 systems x 4 methods x 1 seed, 1000 epochs): {walls[name]:.0f} s")
+    ratio = walls["default"] / walls["without relaxation"]
+    print(f"default (relaxation on) / relax.enabled false, same run: {ratio:.2f}x")
     per_rule: dict[str, list[float]] = {}
     for tsv in sorted((default / "benchmarks").rglob("*.tsv")):
         rule = tsv.relative_to(default / "benchmarks").parts[0]
@@ -201,10 +269,16 @@ def bench_workflow(work: Path, full: bool) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--full", action="store_true", help="also run the default workflow from clean")
-    p.add_argument("--only", nargs="+", choices=("training", "filter", "generation", "workflow"),
-                   default=("training", "filter", "generation", "workflow"), help="sections to run")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        choices=("training", "filter", "generation", "workflow"),
+        default=("training", "filter", "generation", "workflow"),
+        help="sections to run",
+    )
     args = p.parse_args()
-    print(f"# crystalgan benchmarks on {platform.node()}: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    cpu, python = platform.processor() or platform.machine(), platform.python_version()
+    print(f"# crystalgan benchmarks on {platform.node()}: {os.cpu_count()} cores, {cpu}, Python {python}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if "training" in args.only or "generation" in args.only:

@@ -20,6 +20,9 @@ import pyarrow.parquet as pq
 MAX_ATOMS = 18  # rows per species slot in the tensor encoding
 N_SLOTS = 4  # lattice, H, A, B
 SLOT_NAMES = ("lattice", "H", "A", "B")
+LATTICE_SLOT, H_SLOT, A_SLOT, B_SLOT = range(N_SLOTS)
+ATOM_SLOTS = (H_SLOT, A_SLOT, B_SLOT)  # the slots whose atoms the counts (n_H, n_A, n_B) count
+STRUCTURE_SHAPE = (N_SLOTS, MAX_ATOMS, 3)  # one encoded structure
 
 CURATED = pa.schema(
     [
@@ -61,10 +64,14 @@ ENCODED_LONG = pa.schema(
 )
 
 LOSSES = pa.schema(
-    [("stage", pa.string()), ("epoch", pa.int32()), ("step", pa.int64()), ("term", pa.string()), ("value", pa.float64())]
+    [
+        ("stage", pa.string()),
+        ("epoch", pa.int32()),
+        ("step", pa.int64()),
+        ("term", pa.string()),
+        ("value", pa.float64()),
+    ]
 )
-
-PAIR_TYPES = ("H-H", "A-A", "B-B", "A-B")
 
 FILTERED = pa.schema(
     [
@@ -92,6 +99,64 @@ FILTERED = pa.schema(
 )
 
 
+NEIGHBOURS = pa.schema(
+    [
+        ("candidate", pa.int64()),
+        ("atom", pa.string()),
+        ("neighbour", pa.string()),
+        ("pair", pa.string()),
+        ("distance", pa.float64()),
+    ]
+)
+
+_RELAXATION = [
+    ("energy_per_atom", pa.float64()),  # eV/atom, after relaxation (NaN where it failed)
+    ("e_above_hull", pa.float64()),  # eV/atom vs the system's hull of relaxed references
+    ("spacegroup", pa.string()),  # of the relaxed structure, spglib at symprec 0.1
+    ("steps", pa.int32()),
+    ("converged", pa.bool_()),
+    ("cpu_s", pa.float64()),
+    ("reason", pa.string()),  # why the relaxation failed or did not converge ("" otherwise)
+]
+_RELAXED_STRUCTURE = [
+    ("lattice", pa.list_(pa.float64())),  # 9 values, A (empty where it failed)
+    ("species", pa.list_(pa.string())),
+    ("cart_coords", pa.list_(pa.float64())),
+]
+
+HULL = pa.schema(
+    [("id", pa.string()), ("kind", pa.string()), ("formula", pa.string()), ("n_atoms", pa.int32())]
+    + _RELAXATION
+    + _RELAXED_STRUCTURE
+)
+
+RELAXED = pa.schema(
+    [
+        ("candidate", pa.int64()),
+        ("formula", pa.string()),
+        ("n_atoms", pa.int32()),
+        ("single_point_e_above_hull", pa.float64()),  # eV/atom before relaxing (NaN unless ranked)
+        ("symmetrized", pa.string()),  # space group imposed before relaxing ("" where none)
+    ]
+    + _RELAXATION
+    + [
+        ("relaxed", pa.bool_()),  # relaxed without failure (converged or at the step limit)
+        ("unique", pa.bool_()),  # no StructureMatcher match among the earlier relaxed ones
+        ("duplicate_of", pa.int64()),
+        ("novel", pa.bool_()),  # matches no relaxed training structure
+        ("novel_framework", pa.bool_()),  # not even with species ignored
+        ("stable", pa.bool_()),  # e_above_hull <= relax.stable
+        ("sun", pa.bool_()),  # stable, unique and novel
+        ("cif", pa.string()),
+        ("poscar", pa.string()),
+    ]
+    + _RELAXED_STRUCTURE
+)
+
+RUN_KEY = b"crystalgan.run"  # Parquet metadata of a run's tables: RUN_FIELDS
+RUN_FIELDS = ("system", "method", "seed", "A", "B")  # what identifies a run (from candidates.json)
+
+
 class ArtifactError(ValueError):
     """An artefact is missing or does not have its declared schema."""
 
@@ -111,11 +176,14 @@ def atomic_path(path: Path | str):
             os.unlink(tmp)
 
 
-def write_table(df: pd.DataFrame, path: Path | str, schema: pa.Schema) -> None:
-    """Write ``df`` as Parquet with exactly ``schema`` (column order and types), atomically."""
+def write_table(df: pd.DataFrame, path: Path | str, schema: pa.Schema, run: dict | None = None) -> None:
+    """Write ``df`` as Parquet with exactly ``schema`` (column order and types), atomically;
+    ``run`` (which system, method and seed the rows belong to) goes into the file's metadata."""
     missing = [n for n in schema.names if n not in df.columns]
     if missing:
         raise ArtifactError(f"{path}: table lacks columns {missing}")
+    if run is not None:
+        schema = schema.with_metadata({RUN_KEY: json.dumps(run, sort_keys=True).encode()})
     table = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
@@ -137,11 +205,22 @@ def read_table(path: Path | str, schema: pa.Schema) -> pd.DataFrame:
     return table.select(schema.names).to_pandas()
 
 
+def read_run(path: Path | str) -> dict:
+    """The run metadata stored by :func:`write_table` in a Parquet table."""
+    path = Path(path)
+    if not path.is_file():
+        raise ArtifactError(f"{path}: no such file (run the stage that writes it first)")
+    metadata = pq.read_schema(path).metadata or {}
+    if RUN_KEY not in metadata:
+        raise ArtifactError(f"{path}: no run metadata (not written by 'crystalgan filter')")
+    run = json.loads(metadata[RUN_KEY])
+    return {key: run[key] for key in RUN_FIELDS}
+
+
 def write_npy(array: np.ndarray, path: Path | str) -> None:
     """Save an array atomically."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.save(fh, array)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, array)
 
 
 def read_npy(path: Path | str, dtype, shape_tail: tuple = ()) -> np.ndarray:
@@ -157,14 +236,18 @@ def read_npy(path: Path | str, dtype, shape_tail: tuple = ()) -> np.ndarray:
     return array
 
 
-def read_structures(path: Path | str) -> tuple[np.ndarray, np.ndarray]:
-    """Read an encoded domain: tensors ``[N, 4, 18, 3]`` float32 and counts ``[N, 3]`` int32."""
+def read_structures(path: Path | str, counts: Path | str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Read an encoded domain: tensors ``[N, 4, 18, 3]`` float32 from ``path`` and counts
+    ``[N, 3]`` int32 from ``counts`` (default: :func:`counts_path` of ``path``)."""
     path = Path(path)
-    x = read_npy(path, np.float32, (N_SLOTS, MAX_ATOMS, 3))
-    counts = read_npy(counts_path(path), np.int32, (3,))
-    if len(x) != len(counts):
-        raise ArtifactError(f"{path}: {len(x)} structures but {len(counts)} count rows")
-    return x, counts
+    x = read_npy(path, np.float32, STRUCTURE_SHAPE)
+    counts = Path(counts) if counts is not None else counts_path(path)
+    n = read_npy(counts, np.int32, (3,))
+    if len(x) != len(n) or x.ndim != len(STRUCTURE_SHAPE) + 1 or n.ndim != 2:
+        raise ArtifactError(
+            f"{path}: {len(x)} structures of shape {x.shape[1:]} but counts {counts} of shape {n.shape}"
+        )
+    return x, n
 
 
 def write_structures(x: np.ndarray, counts: np.ndarray, path: Path | str) -> None:

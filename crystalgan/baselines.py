@@ -5,6 +5,8 @@ metal on some of its metal sites (one-metal cells are doubled first).
 ``random``: random symmetric crystals from pyxtal with the compositions and cell volumes
 of the stage-2 training set.
 Both write the same ``candidates.npy`` / ``candidates.json`` / ``poscar/`` as ``generate``.
+A baseline function takes the training binaries and ternaries, the number of samples, a
+random generator and the metal names; the registry (:mod:`crystalgan.methods`) names it.
 """
 
 from __future__ import annotations
@@ -15,31 +17,46 @@ from pathlib import Path
 
 import numpy as np
 
-from crystalgan.artifacts import MAX_ATOMS, read_json, read_structures, write_json, write_structures
-from crystalgan.encoding import decode_structure, encode_structure, write_poscars
+from crystalgan.artifacts import (
+    A_SLOT,
+    B_SLOT,
+    H_SLOT,
+    LATTICE_SLOT,
+    MAX_ATOMS,
+    STRUCTURE_SHAPE,
+    read_json,
+    read_structures,
+    write_json,
+    write_structures,
+)
+from crystalgan.methods import method as registered
+from crystalgan.structures import decode_structure, encode_structure, write_poscars
 from crystalgan.transfer import double_cell
 
 log = logging.getLogger(__name__)
 
-BASELINES = ("substitution", "random")
+BASELINE_STREAM = 11  # baselines draw from the random stream (seed, BASELINE_STREAM)
+
+Domain = tuple[Path, Path]  # tensors [N, 4, 18, 3] and counts [N, 3] of encoded structures
 
 
-def substitution(xa, ca, xb, cb, samples: int, rng: np.random.Generator):
+def substitution(binaries, ternaries, samples: int, rng: np.random.Generator, metal_a: str, metal_b: str):
     """``samples`` ternaries: alternately from A-H (some A -> B) and B-H (some B -> A)."""
-    out_x = np.zeros((samples, 4, MAX_ATOMS, 3), np.float32)
+    (xa, ca), (xb, cb) = binaries
+    out_x = np.zeros((samples, *STRUCTURE_SHAPE), np.float32)
     out_c = np.zeros((samples, 3), np.int32)
     for k in range(samples):
         side = k % 2
-        x, c, slot, other = (xa, ca, 2, 3) if side == 0 else (xb, cb, 3, 2)
+        x, c, slot, other = (xa, ca, A_SLOT, B_SLOT) if side == 0 else (xb, cb, B_SLOT, A_SLOT)
         i = (k // 2) % len(x)
-        lattice, h, metal = x[i, 0, :3], x[i, 1, : c[i, 0]], x[i, slot, : c[i, slot - 1]]
+        lattice, h, metal = x[i, LATTICE_SLOT, :3], x[i, H_SLOT, : c[i, H_SLOT - 1]], x[i, slot, : c[i, slot - 1]]
         if len(metal) == 1 and 2 * len(h) <= MAX_ATOMS:
             lattice, h, metal = double_cell(lattice, h, metal)
         n_swap = int(rng.integers(1, len(metal))) if len(metal) > 1 else 0
         swap = np.zeros(len(metal), bool)
         swap[rng.choice(len(metal), size=n_swap, replace=False)] = True
-        out_x[k, 0, :3] = lattice
-        out_x[k, 1, : len(h)] = h
+        out_x[k, LATTICE_SLOT, :3] = lattice
+        out_x[k, H_SLOT, : len(h)] = h
         out_x[k, slot, : (~swap).sum()] = metal[~swap]
         out_x[k, other, : swap.sum()] = metal[swap]
         out_c[k] = [len(h), 0, 0]
@@ -47,11 +64,13 @@ def substitution(xa, ca, xb, cb, samples: int, rng: np.random.Generator):
     return out_x, out_c
 
 
-def random_crystals(xs, cs, samples: int, metal_a: str, metal_b: str, rng: np.random.Generator):
-    """``samples`` pyxtal random crystals with the compositions and volumes of (xs, cs)."""
+def random_crystals(binaries, ternaries, samples: int, rng: np.random.Generator, metal_a: str, metal_b: str):
+    """``samples`` pyxtal random crystals with the compositions and volumes of the ternaries."""
     from pyxtal import pyxtal
 
-    out_x = np.zeros((samples, 4, MAX_ATOMS, 3), np.float32)
+    xs = np.concatenate([x for x, _ in ternaries])
+    cs = np.concatenate([c for _, c in ternaries])
+    out_x = np.zeros((samples, *STRUCTURE_SHAPE), np.float32)
     out_c = np.zeros((samples, 3), np.int32)
     for k in range(samples):
         i = k % len(xs)
@@ -65,7 +84,9 @@ def random_crystals(xs, cs, samples: int, metal_a: str, metal_b: str, rng: np.ra
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    crystal.from_random(3, int(rng.integers(1, 231)), species, numbers, random_state=int(rng.integers(2**31)))
+                    crystal.from_random(
+                        3, int(rng.integers(1, 231)), species, numbers, random_state=int(rng.integers(2**31))
+                    )
                 structure = crystal.to_pymatgen()
             except Exception:  # pyxtal rejects incompatible group/composition pairs
                 continue
@@ -81,26 +102,39 @@ def random_crystals(xs, cs, samples: int, metal_a: str, metal_b: str, rng: np.ra
     return out_x, out_c
 
 
-def baseline(method: str, encoded: Path, transfer: Path, out: Path, samples: int, seed: int) -> None:
-    """Write ``samples`` baseline candidates of ``method`` into ``out`` (as ``generate`` does)."""
-    if method not in BASELINES:
-        raise ValueError(f"unknown baseline {method!r} (one of {BASELINES})")
-    meta = read_json(Path(encoded) / "meta.json")
-    rng = np.random.default_rng([seed, 11])
-    if method == "substitution":
-        (xa, ca), (xb, cb) = (read_structures(Path(encoded) / f"{n}.npy") for n in ("AH", "BH"))
-        x, c = substitution(xa, ca, xb, cb, samples, rng)
-    else:
-        pairs = [read_structures(Path(transfer) / f"{n}.npy") for n in ("AHB_g", "BHA_g")]
-        xs = np.concatenate([p[0] for p in pairs])
-        cs = np.concatenate([p[1] for p in pairs])
-        x, c = random_crystals(xs, cs, samples, meta["A"], meta["B"], rng)
+def baseline(
+    method: str,
+    meta: Path,
+    binaries: tuple[Domain, Domain],
+    ternaries: tuple[Domain, Domain],
+    out: Path,
+    samples: int,
+    seed: int,
+) -> None:
+    """Write ``samples`` candidates of the baseline ``method`` into ``out`` (as ``generate``
+    does) from the encoded ``binaries`` (A-H, B-H) and stage-2 ``ternaries`` (AHB_g, BHA_g)."""
+    spec = registered(method)
+    if spec.model != "baseline":
+        raise ValueError(f"method {method!r} is not a baseline")
+    meta = read_json(meta)
+    rng = np.random.default_rng([seed, BASELINE_STREAM])
+    make = globals()[spec.baseline]
+    binaries = [read_structures(*domain) for domain in binaries]
+    ternaries = [read_structures(*domain) for domain in ternaries]
+    x, c = make(binaries, ternaries, samples, rng, meta["A"], meta["B"])
     out = Path(out)
     write_structures(x, c, out / "candidates.npy")
     write_poscars(x, c, meta["A"], meta["B"], out / "poscar", f"{meta['system']} {method} seed{seed}")
     write_json(
-        {"system": meta["system"], "A": meta["A"], "B": meta["B"], "method": method, "seed": seed,
-         "samples": samples, "model": "baseline"},
+        {
+            "system": meta["system"],
+            "A": meta["A"],
+            "B": meta["B"],
+            "method": method,
+            "seed": seed,
+            "samples": samples,
+            "model": "baseline",
+        },
         out / "candidates.json",
     )
     log.info("%s: %d candidates written to %s", method, samples, out)

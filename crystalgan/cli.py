@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 from crystalgan import __version__
+from crystalgan.config import defaults
 
 log = logging.getLogger("crystalgan")
+DEFAULTS = defaults()
 
 
 def _json(text: str) -> dict:
@@ -30,6 +32,18 @@ def _add_system(p: argparse.ArgumentParser) -> None:
     p.add_argument("--b", required=True, metavar="ELEMENT", help="metal B (e.g. Ni)")
 
 
+def _add_domain(p: argparse.ArgumentParser, flag: str, what: str, required: bool = True) -> None:
+    """An encoded domain: its tensor file ``X.npy`` and its counts file ``X_counts.npy``."""
+    p.add_argument(flag, nargs=2, required=required, type=Path, metavar=("TENSORS", "COUNTS"), help=what)
+
+
+def cmd_methods(args) -> None:
+    from crystalgan.methods import METHODS
+
+    for name, spec in METHODS.items():
+        print(f"{name:18} {spec.description}")
+
+
 def cmd_prototypes(args) -> None:
     from crystalgan.prototypes import write_library
 
@@ -40,37 +54,38 @@ def cmd_prototypes(args) -> None:
 
 
 def cmd_curate(args) -> None:
-    from crystalgan.curate import DEFAULT_OPTIONS, curate
+    from crystalgan.curate import curate
 
-    options = {**DEFAULT_OPTIONS, **args.options}
-    counts = curate(Path(args.ah), Path(args.bh), args.a, args.b, Path(args.out), options)
+    options = {**DEFAULTS["curate"], **args.options}
+    counts = curate(args.ah, args.bh, args.a, args.b, Path(args.out), options)
     log.info("curated: %s", counts)
 
 
 def cmd_encode(args) -> None:
     from crystalgan.encoding import encode
 
-    meta = encode(Path(args.curated), Path(args.out), args.system, args.a, args.b)
+    meta = encode(args.ah, args.bh, args.pairs, Path(args.out), args.system, args.a, args.b)
     log.info("encoded %d AH and %d BH structures", len(meta["ids"]["AH"]), len(meta["ids"]["BH"]))
 
 
 def cmd_train_stage1(args) -> None:
     from crystalgan.stage1 import train_stage1
 
-    train_stage1(Path(args.encoded), Path(args.out), Path(args.checkpoints), args.options, args.seed, args.threads)
+    train_stage1(args.ah, args.bh, Path(args.out), Path(args.checkpoints), args.options, args.seed, args.threads)
 
 
 def cmd_transfer(args) -> None:
     from crystalgan.transfer import transfer
 
-    transfer(Path(args.encoded), Path(args.stage1), Path(args.out), args.mode)
+    transfer(args.meta, args.ah, args.bh, args.rec_a, args.rec_b, Path(args.out), args.mode)
 
 
 def cmd_train_stage2(args) -> None:
     from crystalgan.stage2 import train_stage2
 
     train_stage2(
-        Path(args.transfer),
+        args.ahb,
+        args.bha,
         Path(args.out),
         Path(args.checkpoints),
         args.method,
@@ -85,23 +100,38 @@ def cmd_generate(args) -> None:
     from crystalgan.generate import generate
 
     generate(
-        Path(args.model), Path(args.inputs), Path(args.meta), Path(args.out), args.samples, args.noise, args.seed, args.method
+        args.model,
+        args.weights,
+        (args.input_a, args.input_b),
+        args.meta,
+        Path(args.out),
+        args.samples,
+        args.noise,
+        args.seed,
+        args.method,
     )
 
 
 def cmd_baseline(args) -> None:
     from crystalgan.baselines import baseline
 
-    baseline(args.method, Path(args.encoded), Path(args.transfer), Path(args.out), args.samples, args.seed)
+    baseline(args.method, args.meta, (args.ah, args.bh), (args.ahb, args.bha), Path(args.out), args.samples, args.seed)
 
 
 def cmd_filter(args) -> None:
     from crystalgan.filter import write_filtered
 
-    transfer = Path(args.transfer) if args.transfer else None
-    parts = [Path(p) for p in args.parts]
     write_filtered(
-        Path(args.candidates), Path(args.curated), transfer, Path(args.out), args.d1, args.d2, args.threads, parts
+        (args.candidates, args.counts),
+        args.info,
+        args.curated,
+        [d for d in (args.ahb, args.bha) if d],
+        Path(args.out),
+        Path(args.neighbours),
+        args.d1,
+        args.d2,
+        args.threads,
+        args.parts,
     )
 
 
@@ -117,15 +147,60 @@ def _part(text: str) -> tuple[int, int]:
 
 
 def cmd_filter_part(args) -> None:
-    from crystalgan.filter import write_chunk
+    from crystalgan.filter import write_part
 
-    write_chunk(Path(args.candidates), Path(args.curated), Path(args.out), args.d1, args.d2, args.part, args.threads)
+    write_part(
+        (args.candidates, args.counts),
+        args.info,
+        args.curated,
+        Path(args.out),
+        args.d1,
+        args.d2,
+        args.part,
+        args.threads,
+    )
+
+
+def cmd_hull(args) -> None:
+    from crystalgan.hull import hull
+
+    hull(
+        args.ah,
+        args.bh,
+        args.a,
+        args.b,
+        Path(args.out),
+        args.potential,
+        args.fmax,
+        args.steps,
+        args.optimizer,
+        args.threads,
+    )
+
+
+def cmd_relax(args) -> None:
+    from crystalgan.relax import relax_run
+
+    options = {**DEFAULTS["relax"], **args.options}
+    relax_run(
+        args.filtered,
+        (args.candidates, args.counts),
+        args.info,
+        args.hull,
+        Path(args.out),
+        Path(args.structures),
+        options,
+        args.threads,
+    )
 
 
 def cmd_report(args) -> None:
     from crystalgan.report import report
 
-    report([Path(p) for p in args.filtered], Path(args.out), args.d1, args.d2, [Path(p) for p in args.losses])
+    relax = {**DEFAULTS["relax"], **args.relax_options}
+    report(
+        args.filtered, args.neighbours, Path(args.out), args.d1, args.d2, args.losses, args.relaxed, args.hulls, relax
+    )
 
 
 def _add_training(p: argparse.ArgumentParser) -> None:
@@ -136,98 +211,161 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads")
 
 
+def _add_potential(p: argparse.ArgumentParser) -> None:
+    relax = DEFAULTS["relax"]
+    p.add_argument("--potential", default=relax["potential"], help="universal potential (default %(default)s)")
+    p.add_argument("--fmax", type=float, default=relax["fmax"], help="eV/A (default %(default)s)")
+    p.add_argument("--steps", type=int, default=relax["steps"], help="optimizer steps at most (default %(default)s)")
+    p.add_argument("--optimizer", default=relax["optimizer"], help="ASE optimizer (default %(default)s)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads")
+
+
+def _add_candidates(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--candidates", required=True, type=Path, help="candidates.npy written by generate or baseline")
+    p.add_argument("--counts", required=True, type=Path, help="candidates_counts.npy beside it")
+    p.add_argument("--info", required=True, type=Path, help="candidates.json beside it (system, metals, method)")
+    p.add_argument(
+        "--curated", nargs=2, required=True, type=Path, metavar=("AH", "BH"), help="curated AH.parquet and BH.parquet"
+    )
+    p.add_argument("--d1", type=float, default=DEFAULTS["filter"]["d1"])
+    p.add_argument("--d2", type=float, default=DEFAULTS["filter"]["d2"])
+    p.add_argument("--threads", type=int, default=1, help="worker processes for the geometry verdicts")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from crystalgan.methods import BASELINES, GENERATORS, STAGE2
+    from crystalgan.transfer import MODES
+
     parser = argparse.ArgumentParser(prog="crystalgan", description=__doc__)
     parser.add_argument("--version", action="version", version=f"crystalgan {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="STAGE")
+
+    p = sub.add_parser("methods", help="list the methods a config can name, and what each does")
+    p.set_defaults(func=cmd_methods)
 
     p = sub.add_parser("prototypes", help="write the prototype library of binary hydrides for some metals")
     p.add_argument("--metal", nargs="+", required=True, help="element symbols, e.g. Pd Ni")
     p.add_argument("--out", default="resources/poscar", help="parent folder; writes <out>/<M>H/ (default %(default)s)")
     p.set_defaults(func=cmd_prototypes)
 
-    p = sub.add_parser("curate", help="validate, deduplicate and pair two folders of binary hydrides")
-    p.add_argument("--ah", required=True, help="folder of A-H structures (read only)")
-    p.add_argument("--bh", required=True, help="folder of B-H structures (read only)")
+    p = sub.add_parser("curate", help="validate, deduplicate and pair two sets of binary hydride files")
+    p.add_argument("--ah", nargs="+", required=True, type=Path, help="A-H structure files, or one folder of them")
+    p.add_argument("--bh", nargs="+", required=True, type=Path, help="B-H structure files, or one folder of them")
     _add_system(p)
-    p.add_argument("--out", required=True, help="output folder: AH.parquet, BH.parquet, rejected.parquet, pairs.parquet")
+    p.add_argument(
+        "--out", required=True, help="output folder: AH.parquet, BH.parquet, rejected.parquet, pairs.parquet"
+    )
     p.add_argument("--options", type=_json, default={}, help="JSON object of curate options (config section curate)")
     p.set_defaults(func=cmd_curate)
 
     p = sub.add_parser("encode", help="encode curated tables into [N, 4, 18, 3] tensors")
-    p.add_argument("--curated", required=True, help="folder written by 'crystalgan curate'")
+    p.add_argument("--ah", required=True, type=Path, help="curated AH.parquet")
+    p.add_argument("--bh", required=True, type=Path, help="curated BH.parquet")
+    p.add_argument("--pairs", required=True, type=Path, help="curated pairs.parquet")
     p.add_argument("--out", required=True, help="output folder: {AH,BH}.npy, *_counts.npy, *.parquet, meta.json")
     p.add_argument("--system", required=True, help="system name, e.g. PdNiH")
     _add_system(p)
     p.set_defaults(func=cmd_encode)
 
     p = sub.add_parser("train-stage1", help="train the stage-1 cross-domain GAN on encoded A-H and B-H")
-    p.add_argument("--encoded", required=True, help="folder written by 'crystalgan encode'")
+    _add_domain(p, "--ah", "encoded A-H: AH.npy AH_counts.npy")
+    _add_domain(p, "--bh", "encoded B-H: BH.npy BH_counts.npy")
     _add_training(p)
     p.set_defaults(func=cmd_train_stage1)
 
     p = sub.add_parser("transfer", help="build the ternary stage-2 training sets from stage-1 outputs")
-    p.add_argument("--encoded", required=True)
-    p.add_argument("--stage1", required=True, help="folder written by 'crystalgan train-stage1'")
+    p.add_argument("--meta", required=True, type=Path, help="encoded meta.json (partners)")
+    _add_domain(p, "--ah", "encoded A-H: AH.npy AH_counts.npy")
+    _add_domain(p, "--bh", "encoded B-H: BH.npy BH_counts.npy")
+    _add_domain(p, "--rec-a", "stage 1's x_AHBA1.npy x_AHBA1_counts.npy")
+    _add_domain(p, "--rec-b", "stage 1's y_BHAB1.npy y_BHAB1_counts.npy")
     p.add_argument("--out", required=True, help="output folder: AHB_g.npy, BHA_g.npy, counts.json")
-    p.add_argument("--mode", choices=("split", "stack"), default="split")
+    p.add_argument("--mode", choices=MODES, default=DEFAULTS["transfer"]["mode"])
     p.set_defaults(func=cmd_transfer)
 
-    p = sub.add_parser("train-stage2", help="train stage 2 (crystalgan, crystalgan_nogeo) or the noise GAN (gan)")
-    p.add_argument("--transfer", required=True, help="folder written by 'crystalgan transfer'")
-    p.add_argument("--method", required=True, choices=("gan", "crystalgan_nogeo", "crystalgan"))
-    p.add_argument("--geometry", type=_json, default={"d1": 1.8, "d2": 3.0, "form": "hinge"}, help="JSON: d1, d2, form")
+    p = sub.add_parser("train-stage2", help="train the stage-2 model of a method on the ternary training sets")
+    _add_domain(p, "--ahb", "AHB_g.npy AHB_g_counts.npy")
+    _add_domain(p, "--bha", "BHA_g.npy BHA_g_counts.npy")
+    p.add_argument("--method", required=True, choices=STAGE2)
+    p.add_argument("--geometry", type=_json, default=DEFAULTS["geometry"], help="JSON: d1, d2, form")
     _add_training(p)
     p.set_defaults(func=cmd_train_stage2)
 
     p = sub.add_parser("generate", help="sample candidate structures from trained generators")
-    p.add_argument("--model", required=True, help="folder with model.json and weights (stage1 or stage2)")
-    p.add_argument("--inputs", required=True, help="folder with the generator inputs (encoded/ or transfer/)")
-    p.add_argument("--meta", required=True, help="encoded/meta.json (element names)")
-    p.add_argument("--method", required=True, choices=("gan", "discogan", "crystalgan_nogeo", "crystalgan"))
+    p.add_argument("--model", required=True, type=Path, help="model.json of the trained model (stage1 or stage2)")
+    p.add_argument("--weights", required=True, type=Path, help="weights.weights.h5 beside it")
+    _add_domain(p, "--input-a", "generator inputs of the A side (AH or AHB_g tensors and counts)")
+    _add_domain(p, "--input-b", "generator inputs of the B side (BH or BHA_g tensors and counts)")
+    p.add_argument("--meta", required=True, type=Path, help="encoded meta.json (element names)")
+    p.add_argument("--method", required=True, choices=GENERATORS)
     p.add_argument("--out", required=True, help="output folder: candidates.npy, candidates.json, poscar/")
-    p.add_argument("--samples", type=int, default=70)
-    p.add_argument("--noise", type=float, default=0.05, help="input noise std after the first pass, data-scale units")
+    p.add_argument("--samples", type=int, default=DEFAULTS["generate"]["samples"])
+    p.add_argument(
+        "--noise", type=float, default=DEFAULTS["generate"]["noise"], help="input noise std, data-scale units"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("baseline", help="candidates from a baseline: element substitution or pyxtal random crystals")
-    p.add_argument("--method", required=True, choices=("substitution", "random"))
-    p.add_argument("--encoded", required=True, help="folder written by 'crystalgan encode'")
-    p.add_argument("--transfer", required=True, help="folder written by 'crystalgan transfer' (compositions, volumes)")
+    p = sub.add_parser("baseline", help="candidates from a baseline method (element substitution, random crystals)")
+    p.add_argument("--method", required=True, choices=BASELINES)
+    p.add_argument("--meta", required=True, type=Path, help="encoded meta.json (element names)")
+    _add_domain(p, "--ah", "encoded A-H: AH.npy AH_counts.npy")
+    _add_domain(p, "--bh", "encoded B-H: BH.npy BH_counts.npy")
+    _add_domain(p, "--ahb", "AHB_g.npy AHB_g_counts.npy (compositions, volumes)")
+    _add_domain(p, "--bha", "BHA_g.npy BHA_g_counts.npy")
     p.add_argument("--out", required=True, help="output folder: candidates.npy, candidates.json, poscar/")
-    p.add_argument("--samples", type=int, default=70)
+    p.add_argument("--samples", type=int, default=DEFAULTS["generate"]["samples"])
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_baseline)
 
-    p = sub.add_parser("filter", help="judge candidates by nearest-neighbour geometry (pymatgen)")
-    p.add_argument("--candidates", required=True, help="folder written by 'crystalgan generate'")
-    p.add_argument("--curated", required=True, help="curated folder (training structures, for novelty)")
-    p.add_argument("--transfer", help="transfer folder (stage-2 training structures, for novelty)")
+    p = sub.add_parser("filter", help="judge candidates by nearest-neighbour geometry and StructureMatcher (pymatgen)")
+    _add_candidates(p)
+    _add_domain(p, "--ahb", "AHB_g.npy AHB_g_counts.npy (stage-2 training ternaries, for novelty)", required=False)
+    _add_domain(p, "--bha", "BHA_g.npy BHA_g_counts.npy", required=False)
     p.add_argument("--out", required=True, help="filtered.parquet to write")
-    p.add_argument("--d1", type=float, default=1.8)
-    p.add_argument("--d2", type=float, default=3.0)
-    p.add_argument("--threads", type=int, default=1, help="worker processes for the geometry verdicts")
-    p.add_argument("--parts", nargs="*", default=[], help="verdict tables from 'crystalgan filter-part' to gather")
+    p.add_argument("--neighbours", required=True, help="neighbours.parquet to write (valid unique candidates)")
+    p.add_argument(
+        "--parts", nargs="*", type=Path, default=[], help="verdict tables from 'crystalgan filter-part' to gather"
+    )
     p.set_defaults(func=cmd_filter)
 
     p = sub.add_parser("filter-part", help="geometry verdicts of one part of the candidates (scattered filter)")
-    p.add_argument("--candidates", required=True, help="folder written by 'crystalgan generate'")
-    p.add_argument("--curated", required=True, help="curated folder (element-aware bounds)")
+    _add_candidates(p)
     p.add_argument("--part", type=_part, required=True, metavar="K-of-N", help="which part, e.g. 2-of-8")
     p.add_argument("--out", required=True, help="verdict table to write (.parquet)")
-    p.add_argument("--d1", type=float, default=1.8)
-    p.add_argument("--d2", type=float, default=3.0)
-    p.add_argument("--threads", type=int, default=1, help="worker processes for the geometry verdicts")
     p.set_defaults(func=cmd_filter_part)
 
-    p = sub.add_parser("report", help="Table 2, nearest-neighbour tables and plots from filtered tables")
-    p.add_argument("--filtered", nargs="+", required=True, help="results/<system>/<method>/seed<k>/filtered.parquet")
-    p.add_argument("--losses", nargs="*", default=[], help="losses.parquet files of the training runs (curves)")
+    p = sub.add_parser("hull", help="relax a system's references (binaries, elements) with a potential: its hull")
+    p.add_argument("--ah", required=True, type=Path, help="curated AH.parquet")
+    p.add_argument("--bh", required=True, type=Path, help="curated BH.parquet")
+    _add_system(p)
+    _add_potential(p)
+    p.add_argument("--out", required=True, type=Path, help="hull.parquet to write")
+    p.set_defaults(func=cmd_hull)
+
+    p = sub.add_parser("relax", help="relax a run's valid unique candidates; energy above the hull, symmetry, S.U.N.")
+    p.add_argument("--filtered", required=True, type=Path, help="the run's filtered.parquet")
+    p.add_argument("--candidates", required=True, type=Path, help="the run's candidates.npy")
+    p.add_argument("--counts", required=True, type=Path, help="candidates_counts.npy beside it")
+    p.add_argument("--info", required=True, type=Path, help="candidates.json beside it")
+    p.add_argument("--hull", required=True, type=Path, help="the system's hull.parquet")
+    p.add_argument("--out", required=True, type=Path, help="relaxed.parquet to write")
+    p.add_argument("--structures", required=True, type=Path, help="folder for the relaxed CIF and POSCAR files")
+    p.add_argument("--options", type=_json, default={}, help="JSON object: config section relax")
+    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.set_defaults(func=cmd_relax)
+
+    p = sub.add_parser("report", help="Table 2, nearest-neighbour tables and plots from the runs' filtered tables")
+    p.add_argument("--filtered", nargs="+", required=True, type=Path, help="filtered.parquet of every run")
+    p.add_argument("--neighbours", nargs="+", required=True, type=Path, help="neighbours.parquet of the same runs")
+    p.add_argument("--losses", nargs="*", type=Path, default=[], help="losses.parquet of the training runs (curves)")
+    p.add_argument("--relaxed", nargs="*", type=Path, default=[], help="relaxed.parquet of the same runs (if relaxed)")
+    p.add_argument("--hulls", nargs="*", type=Path, default=[], help="hull.parquet of every system (if relaxed)")
+    p.add_argument("--relax-options", type=_json, default={}, help="JSON object: config section relax")
     p.add_argument("--out", required=True, help="report folder")
-    p.add_argument("--d1", type=float, default=1.8)
-    p.add_argument("--d2", type=float, default=3.0)
+    p.add_argument("--d1", type=float, default=DEFAULTS["filter"]["d1"])
+    p.add_argument("--d2", type=float, default=DEFAULTS["filter"]["d2"])
     p.set_defaults(func=cmd_report)
 
     return parser

@@ -1,13 +1,17 @@
-"""Checks of a workflow config beyond its JSON schema (run before any job starts), and which
-files of an input folder count as structure files."""
+"""The config: its defaults (read from the JSON schema, their one source), checks beyond the
+schema (run before any job starts), and which files of an input folder count as structure files."""
 
 from __future__ import annotations
 
+import copy
+import functools
 import shutil
 import subprocess
 from pathlib import Path
 
-from pymatgen.core.periodic_table import Element
+from crystalgan.methods import METHODS
+
+SCHEMA = Path(__file__).with_name("config.schema.yaml")  # workflow/schemas/config.schema.yaml
 
 
 STRUCTURE_SUFFIXES = {".vasp", ".poscar", ".cif", ".mat"}
@@ -22,12 +26,46 @@ def is_candidate_file(path: Path) -> bool:
     return name.upper().startswith(STRUCTURE_PREFIXES) or Path(name).suffix in STRUCTURE_SUFFIXES
 
 
+def structure_files(folder: Path | str) -> list[Path]:
+    """The structure files of a folder, sorted by name: what curation reads from it."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_candidate_file(p))
+
+
+@functools.cache
+def _schema() -> dict:
+    import yaml
+
+    return yaml.safe_load(SCHEMA.read_text())
+
+
+def fill_defaults(config: dict, schema: dict | None = None) -> dict:
+    """``config`` with every default of the schema filled in (nested sections too), in place."""
+    schema = _schema() if schema is None else schema
+    for key, sub in schema.get("properties", {}).items():
+        if key not in config and "default" in sub:
+            config[key] = copy.deepcopy(sub["default"])
+        if isinstance(config.get(key), dict) and sub.get("type") == "object":
+            fill_defaults(config[key], sub)
+    return config
+
+
+def defaults() -> dict:
+    """Every section of the config with its defaults (systems left out)."""
+    return fill_defaults({})
+
+
 class ConfigError(ValueError):
     """A config value is wrong; the message names the key."""
 
 
 def check(config: dict, base: Path | str = ".") -> None:
-    """Raise ConfigError naming the first bad key: unknown elements, bad windows, missing folders."""
+    """Raise ConfigError naming the first bad key: unknown methods or elements, bad windows,
+    missing or empty folders."""
+    from pymatgen.core.periodic_table import Element
+
+    for k, name in enumerate(config["methods"]):
+        if name not in METHODS:
+            raise ConfigError(f"methods[{k}]: {name!r} is not a method (one of {', '.join(METHODS)})")
     names = [s["name"] for s in config["systems"]]
     for name in {n for n in names if names.count(n) > 1}:
         raise ConfigError(f"systems: name {name!r} is used more than once")
@@ -41,6 +79,11 @@ def check(config: dict, base: Path | str = ".") -> None:
             folder = Path(base, system[key])
             if not folder.is_dir():
                 raise ConfigError(f"systems[{k}].{key}: folder {system[key]!r} does not exist")
+            if not structure_files(folder):
+                raise ConfigError(
+                    f"systems[{k}].{key}: folder {system[key]!r} holds no structure files "
+                    "(POSCAR*, CONTCAR*, *.vasp, *.poscar, *.cif, *.mat, also gzipped)"
+                )
     for section in ("geometry", "filter"):
         d1, d2 = config[section]["d1"], config[section]["d2"]
         if d1 >= d2:

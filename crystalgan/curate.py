@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -20,13 +21,12 @@ from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Element, Lattice, Structure
 from pymatgen.io.cif import CifParser
 from pymatgen.io.vasp import Poscar
-from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-from crystalgan.artifacts import CURATED, MAX_ATOMS, PAIRS, REJECTED, write_table
+from crystalgan.artifacts import CURATED, PAIRS, REJECTED, write_table
 from crystalgan.config import is_candidate_file
+from crystalgan.structures import spacegroup
 
 log = logging.getLogger(__name__)
-
 
 
 class Rejected(Exception):
@@ -45,8 +45,9 @@ class Entry:
     structure: Structure
 
 
-def read_source(path: Path, max_bytes: int) -> tuple[bytes, list[tuple[str, Structure]]]:
-    """Read one file; return its bytes and (id suffix, structure) pairs, or raise Rejected."""
+def read_source(path: Path, max_bytes: int, metal: str) -> tuple[bytes, list[tuple[str, Structure]]]:
+    """Read one file of ``metal``-H structures; return its bytes and (id suffix, structure)
+    pairs, or raise Rejected."""
     if path.is_dir():
         raise Rejected("is a directory, not a structure file")
     if not path.is_file():
@@ -73,7 +74,7 @@ def read_source(path: Path, max_bytes: int) -> tuple[bytes, list[tuple[str, Stru
         raise Rejected("binary content (NUL bytes), not a structure file")
     if name.endswith(".cif"):
         return data, [("", _parse_cif(text))]
-    return data, [("", _parse_poscar(text))]
+    return data, [("", _parse_poscar(text, metal))]
 
 
 def _gunzip(data: bytes, max_bytes: int) -> bytes:
@@ -91,15 +92,54 @@ def _gunzip(data: bytes, max_bytes: int) -> bytes:
     return content
 
 
-def _parse_poscar(text: str) -> Structure:
+def _parse_poscar(text: str, metal: str) -> Structure:
+    text = _positive_scale(text)
+    names = _vasp4_names(text, metal)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return Poscar.from_str(text, read_velocities=False).structure
+            return Poscar.from_str(text, default_names=names, read_velocities=False).structure
     except IndexError:
-        raise Rejected("malformed POSCAR: the file ends early (truncated, or fewer coordinate lines than atoms)") from None
+        raise Rejected(
+            "malformed POSCAR: the file ends early (truncated, or fewer coordinate lines than atoms)"
+        ) from None
     except Exception as exc:  # pymatgen raises many types on malformed input
         raise Rejected(f"malformed POSCAR: {_brief(exc)}") from None
+
+
+def _positive_scale(text: str) -> str:
+    """A POSCAR whose scale factor is negative (VASP: the cell volume) rewritten with the
+    equivalent positive factor, which VASP (and pymatgen) apply to the lattice and to
+    Cartesian positions alike; other files unchanged."""
+    lines = text.splitlines()
+    try:
+        scale = [float(v) for v in lines[1].split()]
+        lattice = np.array([[float(v) for v in line.split()[:3]] for line in lines[2:5]])
+    except (IndexError, ValueError):
+        return text  # malformed: the parser says why
+    if len(scale) != 1 or scale[0] >= 0 or lattice.shape != (3, 3):
+        return text
+    volume = abs(np.linalg.det(lattice))
+    if not volume > 0:
+        raise Rejected(f"negative scale factor {scale[0]:g} (a cell volume) for a lattice of zero volume")
+    lines[1] = repr(float((-scale[0] / volume) ** (1 / 3)))
+    return "\n".join(lines) + "\n"
+
+
+def _vasp4_names(text: str, metal: str) -> list[str] | None:
+    """Element names of a VASP 4 POSCAR (counts on line 6, no element line) read from its
+    title, where it names ``metal`` and H in the order of the counts; None for VASP 5 files."""
+    lines = text.splitlines()
+    if len(lines) < 6 or not lines[5].split() or not all(v.isdigit() for v in lines[5].split()):
+        return None
+    n = len(lines[5].split())
+    named = [t for t in dict.fromkeys(re.findall(r"[A-Z][a-z]?", lines[0])) if t in (metal, "H")]
+    if len(named) != n:
+        raise Rejected(
+            f"VASP 4 POSCAR without an element line, and its title {lines[0].strip()!r} does not name "
+            f"the elements ({metal}, H) of its {n} count(s) in order: add the element line (VASP 5 format)"
+        )
+    return named
 
 
 def _parse_cif(text: str) -> Structure:
@@ -122,7 +162,7 @@ def _parse_mat(data: bytes) -> list[tuple[str, Structure]]:
     """Legacy CrystalGAN ``.mat``: a cell array of structures ``[lattice, H, A, B]`` (Cartesian).
 
     Either variables ``lattice, H, A, B`` for one structure, or one cell-array variable of
-    shape (N, 4) with one structure per row. Zero-size or all-zero uint8 arrays are empty slots.
+    shape (N, 4) with one structure per row. See :func:`_mat_slot` for empty slots.
     """
     from scipy.io import loadmat
 
@@ -133,7 +173,7 @@ def _parse_mat(data: bytes) -> list[tuple[str, Structure]]:
     if all(k in mat for k in ("lattice", "H", "A", "B")):
         rows = [[mat[k] for k in ("lattice", "H", "A", "B")]]
     else:
-        cells = [v for k, v in mat.items() if not k.startswith("__") and getattr(v, "dtype", None) == object]
+        cells = [v for k, v in mat.items() if not k.startswith("__") and getattr(v, "dtype", None) == np.dtype(object)]
         if len(cells) != 1:
             raise Rejected(".mat file has no cell array of [lattice, H, A, B] structures")
         cell = cells[0]
@@ -147,8 +187,11 @@ def _parse_mat(data: bytes) -> list[tuple[str, Structure]]:
 
 
 def _mat_slot(a) -> np.ndarray:
+    """Cartesian rows of one slot. The authors' files mark an empty slot by an 18 x 3 uint8
+    zero array, but a slot holding one atom at the origin is a 1 x 3 uint8 zero array: an
+    all-zero uint8 array is empty unless it is one row of three, and so is a zero-size one."""
     a = np.asarray(a)
-    if a.size == 0 or (a.dtype == np.uint8 and not a.any()):
+    if a.size == 0 or (a.dtype == np.uint8 and not a.any() and a.size != 3):
         return np.zeros((0, 3))
     return np.asarray(a, float).reshape(-1, 3)
 
@@ -210,27 +253,35 @@ def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def spacegroup(s: Structure, symprec: float = 0.1) -> str:
-    try:
-        return SpacegroupAnalyzer(s, symprec=symprec).get_space_group_symbol()
-    except Exception:  # spglib fails on some degenerate cells
-        return "unknown"
+def source_files(sources: Path | list[Path]) -> list[Path]:
+    """The files to curate: the given files, or every entry of a given folder named like a
+    structure file (a folder among them is then rejected, not silently skipped)."""
+    if isinstance(sources, (str, Path)) or (len(sources) == 1 and Path(sources[0]).is_dir()):
+        folder = Path(sources if isinstance(sources, (str, Path)) else sources[0])
+        if not folder.is_dir():
+            raise CurationError(f"input folder {folder} does not exist or is not a folder")
+        return sorted(p for p in folder.iterdir() if is_candidate_file(p))
+    return [Path(p) for p in sources]
 
 
-def curate_domain(folder: Path, metal: str, options: dict) -> tuple[list[Entry], list[dict]]:
-    """Curate one folder; return kept entries (in file-name order) and rejection rows."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise CurationError(f"input folder {folder} does not exist or is not a folder")
+def source_label(sources: Path | list[Path]) -> str:
+    """How messages name a domain's sources: the folder, or the folder of the files."""
+    if isinstance(sources, (str, Path)):
+        return str(sources)
+    parents = sorted({str(Path(p).parent) for p in sources})
+    return parents[0] if len(parents) == 1 else f"{len(sources)} files in {', '.join(parents)}"
+
+
+def curate_domain(sources: Path | list[Path], metal: str, options: dict) -> tuple[list[Entry], list[dict]]:
+    """Curate one domain (a folder, or its files); return kept entries (in file-name order) and
+    rejection rows."""
     max_bytes = int(options["max_file_mb"] * 1e6)
     kept: list[Entry] = []
     rejected: list[dict] = []
     seen_sha: dict[str, str] = {}
-    for path in sorted(folder.iterdir()):
-        if not is_candidate_file(path):
-            continue
+    for path in source_files(sources):
         try:
-            data, parsed = read_source(path, max_bytes)
+            data, parsed = read_source(path, max_bytes, metal)
         except Rejected as exc:
             rejected.append({"source": str(path), "reason": str(exc)})
             continue
@@ -310,7 +361,9 @@ def _best_partners(side: list[Entry], other: list[Entry]) -> list[tuple[int, str
         s = _generic(e.structure)
         gap = np.abs(features - (_h_ratio(e.structure), e.structure.volume / len(e.structure)))
         rank = np.argsort(np.lexsort((gap[:, 1], gap[:, 0])))  # closest H ratio, then volume per atom
-        same = [j for j, o in enumerate(others) if o.composition.reduced_composition == s.composition.reduced_composition]
+        same = [
+            j for j, o in enumerate(others) if o.composition.reduced_composition == s.composition.reduced_composition
+        ]
         matched = [j for j in same if matcher.fit(s, others[j])]
         if matched:
             out.append((min(matched, key=rank.__getitem__), "prototype"))
@@ -343,7 +396,7 @@ def entries_table(entries: list[Entry]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CURATED.names)
 
 
-def check_enough(folder: Path, kept: list[Entry], rejected: list[dict], minimum: int) -> None:
+def check_enough(folder: str, kept: list[Entry], rejected: list[dict], minimum: int) -> None:
     if len(kept) >= minimum:
         return
     reasons = Counter(_reason_kind(r["reason"]) for r in rejected).most_common(3)
@@ -360,19 +413,21 @@ def _reason_kind(reason: str) -> str:
 
 
 def curate(
-    ah_folder: Path, bh_folder: Path, metal_a: str, metal_b: str, out: Path, options: dict
+    ah_sources: Path | list[Path], bh_sources: Path | list[Path], metal_a: str, metal_b: str, out: Path, options: dict
 ) -> dict[str, int]:
-    """Curate both domains of a system into ``out``; returns counts per table."""
+    """Curate both domains of a system (each a folder or a list of files) into ``out``;
+    returns counts per table."""
     for metal in (metal_a, metal_b):
         Element(metal)  # raises ValueError naming a symbol that is not an element
     domains = {}
     rejected_rows = []
-    for name, folder, metal in (("AH", ah_folder, metal_a), ("BH", bh_folder, metal_b)):
-        kept, rejected = curate_domain(folder, metal, options)
-        log.info("%s (%s): %d kept, %d rejected", folder, name, len(kept), len(rejected))
+    for name, sources, metal in (("AH", ah_sources, metal_a), ("BH", bh_sources, metal_b)):
+        kept, rejected = curate_domain(sources, metal, options)
+        label = source_label(sources)
+        log.info("%s (%s): %d kept, %d rejected", label, name, len(kept), len(rejected))
         for r in rejected:
             log.info("  rejected %s: %s", r["source"], r["reason"])
-        check_enough(Path(folder), kept, rejected, options["min_structures"])
+        check_enough(label, kept, rejected, options["min_structures"])
         domains[name] = kept
         rejected_rows += [{"domain": name, **r} for r in rejected]
     out = Path(out)
@@ -383,23 +438,3 @@ def curate(
     write_table(pairs, out / "pairs.parquet", PAIRS)
     log.info("pairing: %s", dict(Counter(pairs["method"])))
     return {"AH": len(domains["AH"]), "BH": len(domains["BH"]), "rejected": len(rejected_rows)}
-
-
-def structure_from_row(row) -> Structure:
-    """Rebuild the pymatgen Structure of one curated-table row."""
-    return Structure(
-        Lattice(np.asarray(row["lattice"], float).reshape(3, 3)),
-        list(row["species"]),
-        np.asarray(row["cart_coords"], float).reshape(-1, 3),
-        coords_are_cartesian=True,
-    )
-
-
-DEFAULT_OPTIONS = {
-    "max_atoms_per_species": MAX_ATOMS,
-    "min_distance": 0.5,
-    "min_volume": 0.1,
-    "max_file_mb": 5.0,
-    "deduplicate": True,
-    "min_structures": 4,
-}

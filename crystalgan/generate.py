@@ -13,35 +13,53 @@ from pathlib import Path
 
 import numpy as np
 
-from crystalgan.artifacts import read_json, read_structures, write_json, write_structures
-from crystalgan.encoding import write_poscars
+from crystalgan.artifacts import STRUCTURE_SHAPE, read_json, read_structures, write_json, write_structures
+from crystalgan.methods import method as registered
 from crystalgan.models import row_mask
+from crystalgan.structures import write_poscars
 from crystalgan.train import load_model
 
 log = logging.getLogger(__name__)
 
 BATCH = 4096
+NOISE_STREAM = 7  # the input noise is drawn from the random stream (seed, NOISE_STREAM)
+INPUT_NAMES = {"encoded": ("AH", "BH"), "transfer": ("AHB_g", "BHA_g")}
+
+Domain = tuple[Path, Path]  # tensors [N, 4, 18, 3] and counts [N, 3] of encoded structures
 
 
 def generate(
-    model_dir: Path, inputs: Path, meta_path: Path, out: Path, samples: int, noise: float, seed: int, method: str
+    model_json: Path,
+    weights: Path,
+    inputs: tuple[Domain, Domain],
+    meta_path: Path,
+    out: Path,
+    samples: int,
+    noise: float,
+    seed: int,
+    method: str,
 ) -> None:
-    """Write ``out/candidates.npy`` (+ counts), ``out/candidates.json`` and ``out/poscar/*.vasp``."""
+    """Write ``out/candidates.npy`` (+ counts), ``out/candidates.json`` and ``out/poscar/*.vasp``
+    from the generators of ``method`` (``model_json`` and ``weights``), translating the two
+    ``inputs`` domains (the encoded binaries for stage 1, the stage-2 ternaries otherwise)."""
     import tensorflow as tf
 
     from crystalgan.train import configure_runtime
 
+    spec = registered(method)
+    if spec.model == "baseline":
+        raise ValueError(f"method {method!r} is a baseline: 'crystalgan baseline' makes its candidates")
     configure_runtime(1, seed)
     meta = read_json(meta_path)
-    names = ("AH", "BH") if method == "discogan" else ("AHB_g", "BHA_g")
-    (xa, ca), (xb, cb) = (read_structures(Path(inputs) / f"{n}.npy") for n in names)
-    model, info = load_model(model_dir, ca, cb)
-    rng = np.random.default_rng([seed, 7])
+    names = INPUT_NAMES[spec.inputs]
+    (xa, ca), (xb, cb) = (read_structures(*domain) for domain in inputs)
+    model, info = load_model(model_json, weights, ca, cb)
+    rng = np.random.default_rng([seed, NOISE_STREAM])
     k = np.arange(samples)
     side = k % 2
     index = np.where(side == 0, (k // 2) % len(xa), (k // 2) % len(xb))
     first_pass = np.where(side == 0, k // 2 < len(xa), k // 2 < len(xb))
-    out_x = np.zeros((samples, 4, 18, 3), np.float32)
+    out_x = np.zeros((samples, *STRUCTURE_SHAPE), np.float32)
     out_c = np.zeros((samples, 3), np.int32)
     for start in range(0, samples, BATCH):
         sl = slice(start, min(start + BATCH, samples))
@@ -50,7 +68,7 @@ def generate(
             if len(sel) == 0:
                 continue
             xin, cin = x[index[sel]] / model.scale, c[index[sel]]
-            if method == "gan":
+            if spec.network == "noise":
                 y, cy = model.sample(tf.constant(cin), tf.constant([seed, start * 2 + s], tf.int64))
             else:
                 eps = rng.standard_normal(xin.shape).astype(np.float32) * noise

@@ -76,7 +76,9 @@ def atom_rows(x: tf.Tensor, rows: tuple[int, int, int] = FULL_ROWS) -> tf.Tensor
 def atom_mask(counts: tf.Tensor, rows: tuple[int, int, int] = FULL_ROWS) -> tf.Tensor:
     """``[B, sum(rows)]`` float mask of real atoms from counts ``[B, 3]``."""
     counts = tf.cast(counts, tf.int32)
-    return tf.concat([tf.cast(tf.range(n)[None, :] < counts[:, slot : slot + 1], tf.float32) for slot, n in enumerate(rows)], 1)
+    return tf.concat(
+        [tf.cast(tf.range(n)[None, :] < counts[:, slot : slot + 1], tf.float32) for slot, n in enumerate(rows)], 1
+    )
 
 
 def nearest_neighbour(
@@ -115,7 +117,9 @@ def _nearest(x, counts, rows):
     # Exclude the zero shift of an atom with itself, only when wrapping kept it at zero.
     n = sum(rows)
     self_zero = tf.one_hot(ZERO_IMAGE, 27)[None, None, None, :] * tf.eye(n)[None, :, :, None]
-    allowed = constrained_pairs(rows)[None, :, :, None] * mask[:, None, :, None] * mask[:, :, None, None] * (1.0 - self_zero)
+    allowed = (
+        constrained_pairs(rows)[None, :, :, None] * mask[:, None, :, None] * mask[:, :, None, None] * (1.0 - self_zero)
+    )
     nearest = tf.reduce_min(tf.where(allowed > 0, square, np.inf), axis=[2, 3])
     nn = tf.sqrt(tf.maximum(nearest, 0.0) + 1e-12)
     return tf.where(mask > 0, nn, np.inf), mask, bad

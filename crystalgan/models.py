@@ -12,11 +12,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from crystalgan.artifacts import MAX_ATOMS, N_SLOTS
+from crystalgan.artifacts import A_SLOT, B_SLOT, H_SLOT, LATTICE_SLOT, MAX_ATOMS, N_SLOTS, STRUCTURE_SHAPE
 from crystalgan.geometry import geometric_loss
 
-FLAT = N_SLOTS * MAX_ATOMS * 3
+FLAT = int(np.prod(STRUCTURE_SHAPE))
 MASK_ROWS = N_SLOTS * MAX_ATOMS
+SWAP_SLOTS = [LATTICE_SLOT, H_SLOT, B_SLOT, A_SLOT]  # a structure with its metal slots exchanged
+SWAP_COUNTS = [H_SLOT - 1, B_SLOT - 1, A_SLOT - 1]  # counts (n_H, n_A, n_B) likewise
 
 
 # ---------------------------------------------------------------- masks and shapes
@@ -34,8 +36,8 @@ def row_mask(counts: tf.Tensor) -> tf.Tensor:
 def swap_metals(x: tf.Tensor) -> tf.Tensor:
     """Exchange the A and B slots (axis 1 for tensors ``[B, 4, ...]``, last axis for counts ``[B, 3]``)."""
     if x.shape[-1] == 3 and len(x.shape) == 2:
-        return tf.gather(x, [0, 2, 1], axis=1)
-    return tf.gather(x, [0, 1, 3, 2], axis=1)
+        return tf.gather(x, SWAP_COUNTS, axis=1)
+    return tf.gather(x, SWAP_SLOTS, axis=1)
 
 
 # ---------------------------------------------------------------- losses (pure functions)
@@ -84,7 +86,7 @@ class Generator(keras.Model):
         base = swap_metals(x) if self.swap else x
         mask = row_mask(out_counts)
         h = tf.concat([tf.reshape(x, (-1, FLAT)), tf.reshape(row_mask(counts), (-1, MASK_ROWS))], axis=-1)
-        y = tf.reshape(self.net(h), (-1, N_SLOTS, MAX_ATOMS, 3))
+        y = tf.reshape(self.net(h), (-1, *STRUCTURE_SHAPE))
         if self.residual:
             y = base + y
         return y * mask[..., None], out_counts
@@ -101,7 +103,7 @@ class NoiseGenerator(keras.Model):
     def call(self, z, counts):
         mask = row_mask(counts)
         h = tf.concat([z, tf.reshape(mask, (-1, MASK_ROWS))], axis=-1)
-        return tf.reshape(self.net(h), (-1, N_SLOTS, MAX_ATOMS, 3)) * mask[..., None], counts
+        return tf.reshape(self.net(h), (-1, *STRUCTURE_SHAPE)) * mask[..., None], counts
 
 
 class Discriminator(keras.Model):
@@ -127,15 +129,60 @@ def _noisy(x, counts, std, seed):
     return x + noise * row_mask(counts)[..., None]
 
 
-class CrossDomainGAN(keras.Model):
+class _GAN(keras.Model):
+    """Two-player training as in the Keras CycleGAN example: generator and discriminator
+    optimizers given to :meth:`compile`, ``train_step`` returning the step's loss terms, and
+    every loss term a ``keras.metrics.Mean`` (:attr:`metrics`) that the training loop feeds
+    with :meth:`record`. (Updated inside ``train_step``, the metrics change how TensorFlow
+    arranges the step's ops: the noise GAN's weights then differ in the last bit from the
+    same training without them, and the logged sums vary by one ulp from run to run.)"""
+
+    loss_terms: tuple[str, ...] = ()  # train_step's metrics, in logging order
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.trackers = [keras.metrics.Mean(name=term) for term in self.loss_terms]
+
+    def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer, **kwargs):
+        super().compile(optimizer=None, **kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+
+    @property
+    def metrics(self):
+        return self.trackers
+
+    def record(self, terms: dict) -> None:
+        """Add one training step's loss ``terms`` to the loss-term metrics."""
+        values = tf.stack([tf.cast(terms[tracker.name], tf.float32) for tracker in self.trackers])
+        for k, tracker in enumerate(self.trackers):
+            tracker.update_state(values[k])
+
+    def _build_optimizers(self, generator_weights, discriminator_weights) -> None:
+        """Create the optimizer slots (for a model that trains), so a checkpoint restores them."""
+        if self.compiled:
+            self.g_optimizer.build(generator_weights)
+            self.d_optimizer.build(discriminator_weights)
+
+
+def adam_pair(options: dict) -> dict:
+    """Generator and discriminator optimizers of the ``train`` options, for :meth:`_GAN.compile`."""
+    settings = dict(learning_rate=options["learning_rate"], beta_1=options["beta1"])
+    return {"g_optimizer": keras.optimizers.Adam(**settings), "d_optimizer": keras.optimizers.Adam(**settings)}
+
+
+class CrossDomainGAN(_GAN):
     """Two generators A->B, B->A and two discriminators; the CrystalGAN stage 1 or stage 2.
 
     Stage 1 (``swap=True``): binary A-H <-> B-H, the metal moves from slot A to slot B.
     Stage 2 (``swap=False``): ternary AHB_g <-> BHA_g, plus the geometric loss (l5, l6).
-    ``train_step`` takes ``(xa, ca, xb, cb, seed)`` with x in units of ``scale``.
+    Calling the model on ``(xa, ca, xb, cb)`` runs both cycles; ``train_step`` takes
+    ``(xa, ca, xb, cb, seed)``, x in units of ``scale``.
     """
 
     def __init__(self, options: dict, scale: float, swap: bool, geometry: dict | None = None, **kwargs):
+        geo = ("L_geo1", "L_geo2") if geometry is not None else ()
+        self.loss_terms = ("L_GAN_B", "L_R_A", "L_GAN_A", "L_R_B") + geo + ("L_G", "L_D")
         super().__init__(**kwargs)
         layers, units, residual = options["hidden_layers"], options["hidden_units"], options["residual"]
         self.g_ab = Generator(layers, units, residual, swap, name="G_AB")
@@ -148,27 +195,18 @@ class CrossDomainGAN(keras.Model):
         self.input_noise = options["input_noise"]
         self.scale = float(scale)
         self.geometry = geometry
-        geo = ("L_geo1", "L_geo2") if geometry is not None else ()
-        self.loss_terms = ("L_GAN_B", "L_R_A", "L_GAN_A", "L_R_B") + geo + ("L_G", "L_D")  # train_step's keys
-        opt = dict(learning_rate=options["learning_rate"], beta_1=options["beta1"])
-        self.g_optimizer = keras.optimizers.Adam(**opt)
-        self.d_optimizer = keras.optimizers.Adam(**opt)
 
-    def build_all(self, counts_a, counts_b) -> None:
-        """Create every weight (and optimizer slot) so a checkpoint can restore into them.
-
-        Also fixes the atom rows the geometric loss looks at: the largest count per species.
-        """
+    def build(self, counts_a, counts_b) -> None:
+        """Create every weight (and optimizer slot) from the atom counts of the two domains;
+        also fixes the atom rows the geometric loss looks at: the largest count per species."""
         self.rows = tuple(int(n) for n in np.maximum(np.max(counts_a, 0), np.max(counts_b, 0)))
-        xa = tf.zeros((1, N_SLOTS, MAX_ATOMS, 3))
+        xa = tf.zeros((1, *STRUCTURE_SHAPE))
         ca, cb = tf.constant(counts_a[:1]), tf.constant(counts_b[:1])
         fb, cfb = self.g_ab(xa, ca)
         self.g_ba(fb, cfb)
         self.d_a(xa, ca)
         self.d_b(xa, cb)
-        self.g_optimizer.build(self.generator_weights)
-        self.d_optimizer.build(self.discriminator_weights)
-        self.built = True
+        self._build_optimizers(self.generator_weights, self.discriminator_weights)
 
     @property
     def generator_weights(self):
@@ -178,7 +216,9 @@ class CrossDomainGAN(keras.Model):
     def discriminator_weights(self):
         return self.d_a.trainable_weights + self.d_b.trainable_weights
 
-    def _forward(self, xa, ca, xb, cb):
+    def call(self, inputs):
+        """Both cycles: ``(fake_b, counts, rec_a, fake_a, counts, rec_b)`` of ``(xa, ca, xb, cb)``."""
+        xa, ca, xb, cb = inputs
         fake_b, cfb = self.g_ab(xa, ca)
         rec_a, _ = self.g_ba(fake_b, cfb)
         fake_a, cfa = self.g_ba(xb, cb)
@@ -186,7 +226,7 @@ class CrossDomainGAN(keras.Model):
         return fake_b, cfb, rec_a, fake_a, cfa, rec_b
 
     def _generator_losses(self, xa, ca, xb, cb, geometry: bool = True):
-        fake_b, cfb, rec_a, fake_a, cfa, rec_b = self._forward(xa, ca, xb, cb)
+        fake_b, cfb, rec_a, fake_a, cfa, rec_b = self.call((xa, ca, xb, cb))
         lam = self.lambdas
         terms = {
             "L_GAN_B": adversarial_loss(self.d_b(fake_b, cfb)),
@@ -226,26 +266,28 @@ class CrossDomainGAN(keras.Model):
         return terms
 
 
-class NoiseGAN(keras.Model):
+class NoiseGAN(_GAN):
     """Plain GAN baseline: a generator from Gaussian noise (conditioned on atom counts)."""
+
+    loss_terms = ("L_G", "L_D")
 
     def __init__(self, options: dict, scale: float, **kwargs):
         super().__init__(**kwargs)
         self.g = NoiseGenerator(options["hidden_layers"], options["hidden_units"], name="G")
         self.d = Discriminator(options["hidden_layers"], options["hidden_units"], name="D")
         self.scale = float(scale)
-        self.loss_terms = ("L_G", "L_D")  # train_step's keys
-        opt = dict(learning_rate=options["learning_rate"], beta_1=options["beta1"])
-        self.g_optimizer = keras.optimizers.Adam(**opt)
-        self.d_optimizer = keras.optimizers.Adam(**opt)
 
-    def build_all(self, counts_a, counts_b) -> None:
+    def build(self, counts_a, counts_b) -> None:
+        """Create every weight (and optimizer slot) from the atom counts."""
         c = tf.constant(counts_a[:1])
         x, _ = self.g(tf.zeros((1, self.g.latent)), c)
         self.d(x, c)
-        self.g_optimizer.build(self.g.trainable_weights)
-        self.d_optimizer.build(self.d.trainable_weights)
-        self.built = True
+        self._build_optimizers(self.g.trainable_weights, self.d.trainable_weights)
+
+    def call(self, inputs):
+        """Structures with ``counts`` from latents drawn from ``seed``: ``(counts, seed)``."""
+        counts, seed = inputs
+        return self.sample(counts, seed)
 
     def sample(self, counts, seed):
         z = tf.random.stateless_normal((tf.shape(counts)[0], self.g.latent), seed=seed)

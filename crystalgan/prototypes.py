@@ -100,7 +100,9 @@ PROTOTYPES: tuple[Prototype, ...] = (
     Prototype("fluorite_MH2_c0.75", _stretch(CUBIC, 2, 0.75), FCC, FCC_TET_A + FCC_TET_B),
     Prototype("fcc_M8H4_layered", _stretch(CUBIC, 2, 2), _supercell(FCC, 2), _supercell(FCC_OCT, 2)[:4]),
     Prototype("fcc_M8H6_oct", _stretch(CUBIC, 2, 2), _supercell(FCC, 2), _supercell(FCC_OCT, 2)[:6]),
-    Prototype("fcc_M8H12", _stretch(CUBIC, 2, 2), _supercell(FCC, 2), _supercell(FCC_OCT, 2) + _supercell(FCC_TET_A, 2)[:4]),
+    Prototype(
+        "fcc_M8H12", _stretch(CUBIC, 2, 2), _supercell(FCC, 2), _supercell(FCC_OCT, 2) + _supercell(FCC_TET_A, 2)[:4]
+    ),
     # hcp metal
     Prototype("hcp_M2H1_oct", HEX, HCP, HCP_OCT[:1]),
     Prototype("NiAs_MH", HEX, HCP, HCP_OCT),
@@ -124,7 +126,9 @@ PROTOTYPES: tuple[Prototype, ...] = (
     Prototype("sc_MH_face", CUBIC, [(0, 0, 0)], [(0.5, 0.5, 0)]),
     # other frameworks
     Prototype("rutile_MH2", _stretch(CUBIC, 2, 0.67), BCC, _rutile_h()),
-    Prototype("AlB2_MH2", _stretch(HEX, 2, 1.1 / np.sqrt(8 / 3)), [(0, 0, 0)], [(1 / 3, 2 / 3, 0.5), (2 / 3, 1 / 3, 0.5)]),
+    Prototype(
+        "AlB2_MH2", _stretch(HEX, 2, 1.1 / np.sqrt(8 / 3)), [(0, 0, 0)], [(1 / 3, 2 / 3, 0.5), (2 / 3, 1 / 3, 0.5)]
+    ),
 )
 
 

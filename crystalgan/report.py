@@ -1,6 +1,9 @@
 """Report: the paper's Table 2 over systems x methods x seeds, the valid unique ternaries
 (formula, space group, novelty), nearest-neighbour tables of the valid candidates (the
-paper's Figure 5), pair-distribution histograms (Figure 6) and learning curves."""
+paper's Figure 5), pair-distribution histograms (Figure 6) and learning curves; with the
+relax stage, Table 2's physical columns (stable, S.U.N., symmetry after relaxation), the
+energies above the hull per method, each system's phase diagram with its S.U.N. candidates
+and pictures of the best of them."""
 
 from __future__ import annotations
 
@@ -10,24 +13,56 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crystalgan.artifacts import FILTERED, LOSSES, read_json, read_structures, read_table
+from crystalgan.artifacts import FILTERED, HULL, LOSSES, NEIGHBOURS, RELAXED, read_run, read_table
+from crystalgan.methods import METHODS
 
 log = logging.getLogger(__name__)
 
-METHOD_ORDER = ("gan", "discogan", "crystalgan_nogeo", "crystalgan", "substitution", "random")
 # Paper Table 2 (Nouira et al. 2019): good-quality ternaries per method, keyed by the metal pair.
 PAPER_TABLE2 = {
     frozenset({"Pd", "Ni"}): {"gan": 0, "discogan": 0, "crystalgan_nogeo": 4, "crystalgan": 9},
     frozenset({"Mg", "Ti"}): {"gan": 0, "discogan": 0, "crystalgan_nogeo": 2, "crystalgan": 8},
 }
-COUNTS = ("n_candidates", "n_ternary", "n_valid", "n_valid_unique", "n_novel", "n_novel_framework", "n_valid_data_bounds")
+COUNTS = (
+    "n_candidates",
+    "n_ternary",
+    "n_valid",
+    "n_valid_unique",
+    "n_novel",
+    "n_novel_framework",
+    "n_valid_data_bounds",
+)
 
 
-def run_of(path: Path) -> dict:
-    """System, method and seed of ``results/<system>/<method>/seed<k>/filtered.parquet``."""
-    path = Path(path)
-    info = read_json(path.parent / "candidates.json")
-    return {"system": info["system"], "method": info["method"], "seed": int(info["seed"]), "A": info["A"], "B": info["B"]}
+RELAX_COUNTS = (
+    "n_relaxed",
+    "n_relaxed_unique",
+    "n_stable",
+    "n_sun",
+    "n_sun_strict",
+    "n_below_hull",
+    "n_not_p1",
+    "median_e_above_hull",
+    "relax_cpu_s_per_candidate",
+)
+
+
+def relaxed_counts(df: pd.DataFrame, strict: float) -> dict:
+    """Counts of one run's relaxed table: relaxed, unique after relaxation, stable, S.U.N. (and
+    at the ``strict`` threshold), on or below the hull, not P1; the median energy above the
+    hull of the relaxed unique ones and the relaxation CPU seconds per candidate."""
+    unique = df["relaxed"] & df["unique"]
+    return {
+        "n_relaxed": int(df["relaxed"].sum()),
+        "n_relaxed_unique": int(unique.sum()),
+        "n_stable": int((unique & df["stable"]).sum()),
+        "n_sun": int(df["sun"].sum()),
+        "n_sun_strict": int((df["sun"] & (df["e_above_hull"] <= strict)).sum()),
+        "n_below_hull": int((unique & (df["e_above_hull"] <= 0)).sum()),
+        "n_not_p1": int((unique & (df["spacegroup"] != "P1")).sum()),
+        "median_e_above_hull": float(df.loc[unique, "e_above_hull"].median()) if unique.any() else np.nan,
+        "relax_cpu_s_per_candidate": float(df["cpu_s"].mean()) if len(df) else np.nan,
+    }
 
 
 def run_counts(df: pd.DataFrame) -> dict:
@@ -48,55 +83,42 @@ def table2(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean and std over seeds of every count, per system x method, with the paper's number."""
     grouped = runs.groupby(["system", "method"], sort=False)
     rows = []
+    counts = [c for c in COUNTS + RELAX_COUNTS if c in runs]
     for (system, method), g in grouped:
         row = {"system": system, "method": method, "seeds": len(g)}
-        for c in COUNTS:
+        for c in counts:
             row[f"{c}_mean"] = float(g[c].mean())
             row[f"{c}_std"] = float(g[c].std(ddof=0))
         paper = PAPER_TABLE2.get(frozenset({g["A"].iloc[0], g["B"].iloc[0]}), {})
         row["paper_n_valid"] = paper.get(method, np.nan)
         rows.append(row)
     out = pd.DataFrame(rows)
-    out["_m"] = out["method"].map({m: i for i, m in enumerate(METHOD_ORDER)})
+    out["_m"] = out["method"].map({m: i for i, m in enumerate(METHODS)})
     return out.sort_values(["system", "_m"]).drop(columns="_m").reset_index(drop=True)
 
 
 def markdown(table: pd.DataFrame) -> str:
-    """Table 2 as Markdown: mean ± std over seeds, the paper's count beside n_valid."""
-    head = ["system", "method", "seeds", *COUNTS, "paper (n_valid)"]
+    """Table 2 as Markdown: counts of a single seed, mean ± std over several; the paper's
+    count beside n_valid."""
+    counts = [c for c in COUNTS + RELAX_COUNTS if f"{c}_mean" in table]
+    head = ["system", "method", "seeds", *counts, "paper (n_valid)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, r in table.iterrows():
         cells = [r["system"], r["method"], str(r["seeds"])]
-        cells += [f"{r[f'{c}_mean']:.1f} ± {r[f'{c}_std']:.1f}" for c in COUNTS]
+        for c in counts:
+            mean, std = r[f"{c}_mean"], r[f"{c}_std"]
+            digits = 3 if c == "median_e_above_hull" else 1
+            if pd.isna(mean):
+                cells.append("")
+            elif r["seeds"] == 1:
+                cells.append(
+                    f"{mean:.{digits}f}" if c in ("median_e_above_hull", "relax_cpu_s_per_candidate") else f"{mean:g}"
+                )
+            else:
+                cells.append(f"{mean:.{digits}f} ± {std:.{digits}f}")
         cells.append("" if pd.isna(r["paper_n_valid"]) else str(int(r["paper_n_valid"])))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def neighbour_table(df: pd.DataFrame, path: Path, run: dict, d2: float) -> pd.DataFrame:
-    """Figure 5 format for the valid unique candidates of one run (its filtered table ``df``,
-    read from ``path``): atom, neighbour, distance."""
-    from crystalgan.filter import nearest_neighbours
-
-    keep = df[df["valid"] & df["unique"]]
-    if keep.empty:
-        return pd.DataFrame(columns=["system", "method", "seed", "candidate", "atom", "neighbour", "pair", "distance"])
-    x, counts = read_structures(Path(path).parent / "candidates.npy")
-    names = ("H", run["A"], run["B"])
-    rows = []
-    for k in keep["candidate"]:
-        n = counts[k]
-        species = np.repeat(np.arange(3), n)
-        coords = np.vstack([x[k, slot, : n[slot - 1]] for slot in (1, 2, 3)]).astype(float)
-        nn, neighbour, _ = nearest_neighbours(x[k, 0, :3].astype(float), coords, species, 2 * d2)
-        label = [f"{names[s]}{i - int(np.sum(n[:s]))}" for i, s in enumerate(species)]
-        for i in range(len(species)):
-            j = neighbour[i]
-            rows.append(
-                (run["system"], run["method"], run["seed"], int(k), label[i], label[j],
-                 f"{names[species[i]]}-{names[species[j]]}", float(nn[i]))
-            )
-    return pd.DataFrame(rows, columns=["system", "method", "seed", "candidate", "atom", "neighbour", "pair", "distance"])
 
 
 CANDIDATE_COLUMNS = ["candidate", "formula", "spacegroup", "novel", "novel_framework", "valid_data_bounds", "poscar"]
@@ -123,7 +145,10 @@ def structure_types(candidates: pd.DataFrame, top: int = 15) -> str:
         .groupby(["system", "method"])
         .head(top)
     )
-    lines = ["| system | method | formula | space group | valid unique | novel framework |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| system | method | formula | space group | valid unique | novel framework |",
+        "|---|---|---|---|---|---|",
+    ]
     lines += [
         f"| {r.system} | {r.method} | {r.formula} | {r.spacegroup} | {r.count} | {r.novel_framework} |"
         for r in counts.itertuples()
@@ -173,24 +198,64 @@ def plot_losses(paths: list[Path], out: Path) -> None:
     plt.close(fig)
 
 
-def report(filtered: list[Path], out: Path, d1: float, d2: float, losses: list[Path] = ()) -> pd.DataFrame:
+def report(
+    filtered: list[Path],
+    neighbours: list[Path],
+    out: Path,
+    d1: float,
+    d2: float,
+    losses: list[Path] = (),
+    relaxed: list[Path] = (),
+    hulls: list[Path] = (),
+    relax: dict | None = None,
+) -> pd.DataFrame:
     """Write table2.{csv,md}, runs.csv, candidates.csv, nearest_neighbours.csv, the plots and
-    summary.md into ``out``."""
+    summary.md into ``out`` from the runs' ``filtered`` and ``neighbours`` tables; with the
+    runs' ``relaxed`` tables and the systems' ``hulls``, relaxed.csv and the plots of
+    ``out/relaxation/`` too (``relax``: the config section, for its thresholds)."""
+    if len(filtered) != len(neighbours) or (relaxed and len(relaxed) != len(filtered)):
+        raise ValueError(
+            f"{len(filtered)} filtered, {len(neighbours)} neighbour and {len(relaxed)} relaxed tables: "
+            "one of each per run"
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    runs, nn_tables, candidates = [], [], []
-    for path in filtered:
-        run = run_of(path)
+    runs, nn_tables, candidates, relaxations = [], [], [], []
+    for k, (path, nn_path) in enumerate(zip(filtered, neighbours)):
+        run = read_run(path)
+        if read_run(nn_path) != run:
+            raise ValueError(f"{nn_path} belongs to another run than {path}")
         df = read_table(path, FILTERED)
-        runs.append({**run, **run_counts(df)})
+        counts = run_counts(df)
+        if relaxed:
+            if read_run(relaxed[k]) != run:
+                raise ValueError(f"{relaxed[k]} belongs to another run than {path}")
+            rel = read_table(relaxed[k], RELAXED)
+            counts.update(relaxed_counts(rel, relax["strict"]))
+            relaxations.append(rel.drop(columns=["lattice", "species", "cart_coords"]).assign(**run))
+        runs.append({**run, **counts})
         candidates.append(unique_candidates(df, run))
-        nn_tables.append(neighbour_table(df, path, run, d2))
+        nn = read_table(nn_path, NEIGHBOURS).assign(system=run["system"], method=run["method"], seed=run["seed"])
+        nn_tables.append(nn[["system", "method", "seed", *NEIGHBOURS.names]])
     runs = pd.DataFrame(runs)
     table = table2(runs)
     runs.to_csv(out / "runs.csv", index=False)
     table.to_csv(out / "table2.csv", index=False)
     (out / "table2.md").write_text(markdown(table))
     candidates = pd.concat(candidates, ignore_index=True)
+    (out / "relaxation").mkdir(exist_ok=True)
+    if relaxed:
+        relaxations = pd.concat(relaxations, ignore_index=True)
+        relaxations.to_csv(out / "relaxed.csv", index=False)
+        columns = ["system", "method", "seed", "candidate", "e_above_hull", "spacegroup", "sun", "cif"]
+        after = relaxations[columns].rename(columns={"spacegroup": "relaxed_spacegroup"})
+        candidates = candidates.merge(after, on=["system", "method", "seed", "candidate"], how="left")
+        plot_relaxation(
+            relaxations,
+            [read_table(h, HULL).assign(system=Path(h).parent.parent.name) for h in hulls],
+            out / "relaxation",
+            relax,
+        )
     candidates.to_csv(out / "candidates.csv", index=False)
     nn = pd.concat(nn_tables, ignore_index=True)
     nn.to_csv(out / "nearest_neighbours.csv", index=False)
@@ -206,6 +271,85 @@ def report(filtered: list[Path], out: Path, d1: float, d2: float, losses: list[P
         "",
         structure_types(candidates),
     ]
+    if relaxed:
+        summary += [
+            f"Relaxed with {relax['potential']} (fmax {relax['fmax']} eV/Å, at most {relax['steps']} steps, "
+            f"{relax['max_per_run']} per run); stable: E_above_hull <= {relax['stable']} eV/atom "
+            f"(strict: {relax['strict']}); S.U.N.: stable, unique and novel after relaxation.",
+            "",
+        ]
     (out / "summary.md").write_text("\n".join(summary))
     log.info("report written to %s\n%s", out, markdown(table))
     return table
+
+
+def plot_relaxation(relaxations: pd.DataFrame, hulls: list[pd.DataFrame], folder: Path, relax: dict) -> None:
+    """e_above_hull.png (per method), phase_diagram_<system>.png with the S.U.N. candidates,
+    and best_sun.png (the lowest S.U.N. structures) into ``folder``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    unique = relaxations[relaxations["relaxed"] & relaxations["unique"]]
+    methods = [m for m in METHODS if m in set(unique["method"])]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if methods:
+        values = [unique.loc[unique["method"] == m, "e_above_hull"].to_numpy() for m in methods]
+        ax.boxplot(values, showfliers=False)
+        for i, v in enumerate(values, start=1):
+            ax.plot(np.full(len(v), i) + np.random.default_rng(i).uniform(-0.15, 0.15, len(v)), v, ".", alpha=0.6)
+        ax.set_xticks(range(1, len(methods) + 1), methods)
+    ax.axhline(relax["stable"], color="C3", linestyle="--", label=f"stable ({relax['stable']} eV/atom)")
+    ax.axhline(relax["strict"], color="C2", linestyle=":", label=f"strict ({relax['strict']} eV/atom)")
+    ax.set_ylabel("energy above hull (eV/atom)")
+    ax.set_title("Relaxed unique candidates (all systems and seeds)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(folder / "e_above_hull.png", dpi=100)
+    plt.close(fig)
+    for hull in hulls:
+        plot_phase_diagram(hull, relaxations, folder / f"phase_diagram_{hull['system'].iloc[0]}.png")
+    plot_best(relaxations[relaxations["sun"]].sort_values("e_above_hull").head(4), folder / "best_sun.png")
+
+
+def plot_phase_diagram(hull: pd.DataFrame, relaxations: pd.DataFrame, path: Path) -> None:
+    """The system's phase diagram of its relaxed references with its S.U.N. candidates added."""
+    import matplotlib.pyplot as plt
+    from pymatgen.analysis.phase_diagram import PDEntry, PDPlotter, PhaseDiagram
+    from pymatgen.core import Composition
+
+    from crystalgan.hull import phase_diagram
+
+    references = phase_diagram(hull)
+    sun = relaxations[(relaxations["system"] == hull["system"].iloc[0]) & relaxations["sun"]]
+    entries = list(references.all_entries) + [
+        PDEntry(Composition(r.formula), r.energy_per_atom * r.n_atoms, name=f"{r.method} {r.candidate}")
+        for r in sun.itertuples()
+    ]
+    plotter = PDPlotter(PhaseDiagram(entries), show_unstable=0.2, backend="matplotlib")
+    ax = plotter.get_plot(label_unstable=False)
+    fig = ax.figure if hasattr(ax, "figure") else plt.gcf()
+    fig.suptitle(f"{hull['system'].iloc[0]}: relaxed references and {len(sun)} S.U.N. candidates")
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def plot_best(best: pd.DataFrame, path: Path) -> None:
+    """Pictures (ASE) of the given relaxed S.U.N. structures, with formula, space group and energy."""
+    import matplotlib.pyplot as plt
+    from ase.io import read as ase_read
+    from ase.visualize.plot import plot_atoms
+
+    fig, axes = plt.subplots(1, max(len(best), 1), figsize=(3.2 * max(len(best), 1), 3.4), squeeze=False)
+    for ax, r in zip(axes[0], best.itertuples()):
+        atoms = ase_read(r.poscar, format="vasp")
+        plot_atoms(atoms.repeat((2, 2, 1)), ax, rotation="10x,20y,0z", radii=0.4)
+        ax.set_title(f"{r.formula} {r.spacegroup}\n{r.e_above_hull:.3f} eV/atom ({r.method})", fontsize=8)
+        ax.set_axis_off()
+    if best.empty:
+        axes[0, 0].text(0.5, 0.5, "no S.U.N. candidate", ha="center")
+        axes[0, 0].set_axis_off()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

@@ -8,22 +8,24 @@ from pathlib import Path
 import numpy as np
 
 from crystalgan.artifacts import LOSSES, read_structures, write_structures, write_table
-from crystalgan.models import CrossDomainGAN, data_scale, row_mask
+from crystalgan.models import CrossDomainGAN, adam_pair, data_scale, row_mask
 from crystalgan.train import configure_runtime, fit, save_model
 
 log = logging.getLogger(__name__)
 
-GENERATED = ("x_AHB1", "x_AHBA1", "y_BHA1", "y_BHAB1")
+Domain = tuple[Path, Path]  # tensors [N, 4, 18, 3] and counts [N, 3] of encoded structures
 
 
-def train_stage1(encoded: Path, out: Path, checkpoints: Path, options: dict, seed: int, threads: int) -> None:
-    """Train stage 1 on ``encoded/{AH,BH}.npy``; write weights, losses and generated tensors to ``out``."""
+def train_stage1(ah: Domain, bh: Domain, out: Path, checkpoints: Path, options: dict, seed: int, threads: int) -> None:
+    """Train stage 1 on the encoded domains ``ah`` and ``bh``; write weights, losses and the
+    generated tensors (:func:`translate`) to ``out``."""
     configure_runtime(threads, seed)
-    xa, ca = read_structures(Path(encoded) / "AH.npy")
-    xb, cb = read_structures(Path(encoded) / "BH.npy")
+    xa, ca = read_structures(*ah)
+    xb, cb = read_structures(*bh)
     scale = data_scale(xa, xb, counts=(ca, cb))
     log.info("stage 1: %d A-H and %d B-H structures, data scale %.3f A", len(xa), len(xb), scale)
     model = CrossDomainGAN(options, scale, swap=True)
+    model.compile(**adam_pair(options))
     losses = fit(model, xa / scale, ca, xb / scale, cb, options, seed, Path(checkpoints), "stage1")
     out = Path(out)
     save_model(model, out, "stage1", options)
@@ -38,7 +40,7 @@ def train_stage1(encoded: Path, out: Path, checkpoints: Path, options: dict, see
 def translate(model, xa, ca, xb, cb) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """x_AHB1 = G_AB(x_AH), x_AHBA1 = G_BA(x_AHB1), y_BHA1 = G_BA(y_BH), y_BHAB1 = G_AB(y_BHA1), in A."""
     s = model.scale
-    fake_b, cfb, rec_a, fake_a, cfa, rec_b = model._forward(xa / s, ca, xb / s, cb)
+    fake_b, cfb, rec_a, fake_a, cfa, rec_b = model((xa / s, ca, xb / s, cb))
     return {
         "x_AHB1": (fake_b.numpy() * s, cfb.numpy()),
         "x_AHBA1": (rec_a.numpy() * s, ca),

@@ -1,5 +1,6 @@
-"""Stage 2: the cross-domain GAN between AHB_g and BHA_g with the geometric loss; and the
-noise-input GAN baseline trained on the same data."""
+"""Stage 2: the models of the stage-2 methods of the registry (:mod:`crystalgan.methods`),
+trained on the ternary sets AHB_g and BHA_g: the cross-domain GAN with or without the
+geometric loss, or the noise-input GAN."""
 
 from __future__ import annotations
 
@@ -7,36 +8,47 @@ import logging
 from pathlib import Path
 
 from crystalgan.artifacts import LOSSES, read_structures, write_table
-from crystalgan.models import CrossDomainGAN, NoiseGAN, data_scale
+from crystalgan.methods import method as registered
+from crystalgan.models import CrossDomainGAN, NoiseGAN, adam_pair, data_scale
 from crystalgan.train import configure_runtime, fit, save_model
 
 log = logging.getLogger(__name__)
 
-METHODS = ("gan", "crystalgan_nogeo", "crystalgan")
+Domain = tuple[Path, Path]  # tensors [N, 4, 18, 3] and counts [N, 3] of encoded structures
 
 
 def train_stage2(
-    transfer: Path, out: Path, checkpoints: Path, method: str, options: dict, geometry: dict, seed: int, threads: int
+    ahb: Domain,
+    bha: Domain,
+    out: Path,
+    checkpoints: Path,
+    method: str,
+    options: dict,
+    geometry: dict,
+    seed: int,
+    threads: int,
 ) -> None:
-    """Train ``method`` on ``transfer/{AHB_g,BHA_g}.npy``; write weights and losses to ``out``."""
-    if method not in METHODS:
-        raise ValueError(f"stage 2 trains one of {METHODS}, not {method!r}")
+    """Train ``method`` on the stage-2 sets ``ahb`` and ``bha``; write weights and losses to ``out``."""
+    spec = registered(method)
+    if not spec.trains_stage2:
+        raise ValueError(f"method {method!r} trains no stage-2 model")
     configure_runtime(threads, seed)
-    xa, ca = read_structures(Path(transfer) / "AHB_g.npy")
-    xb, cb = read_structures(Path(transfer) / "BHA_g.npy")
+    xa, ca = read_structures(*ahb)
+    xb, cb = read_structures(*bha)
     if len(xa) == 0 or len(xb) == 0:
-        raise ValueError(f"{transfer}: empty stage-2 training set (AHB_g {len(xa)}, BHA_g {len(xb)})")
+        raise ValueError(f"{ahb[0]}, {bha[0]}: empty stage-2 training set (AHB_g {len(xa)}, BHA_g {len(xb)})")
     scale = data_scale(xa, xb, counts=(ca, cb))
-    options = dict(options, lambdas={"l5": 0.0, "l6": 0.0, **options["lambdas"]})
-    if method == "gan":
+    lambdas = {"l5": 0.0, "l6": 0.0, **options["lambdas"]}
+    if not spec.geometric:
+        lambdas.update(l5=0.0, l6=0.0)
+    options = dict(options, lambdas=lambdas)
+    if spec.network == "noise":
         model = NoiseGAN(options, scale)
-    elif method == "crystalgan_nogeo":
-        options["lambdas"].update(l5=0.0, l6=0.0)
-        model = CrossDomainGAN(options, scale, swap=False)
     else:
-        model = CrossDomainGAN(options, scale, swap=False, geometry=geometry)
+        model = CrossDomainGAN(options, scale, swap=False, geometry=geometry if spec.geometric else None)
+    model.compile(**adam_pair(options))
     log.info("stage 2 (%s): %d AHB_g and %d BHA_g structures, scale %.3f A", method, len(xa), len(xb), scale)
     losses = fit(model, xa / scale, ca, xb / scale, cb, options, seed, Path(checkpoints), f"stage2-{method}")
-    kind = "gan" if method == "gan" else "stage2"
+    kind = "gan" if spec.network == "noise" else "stage2"
     save_model(model, Path(out), kind, options, {"method": method, "geometry": geometry})
     write_table(losses, Path(out) / "losses.parquet", LOSSES)

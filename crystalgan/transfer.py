@@ -15,24 +15,43 @@ from pathlib import Path
 
 import numpy as np
 
-from crystalgan.artifacts import MAX_ATOMS, read_json, read_structures, write_json, write_structures
+from crystalgan.artifacts import (
+    A_SLOT,
+    B_SLOT,
+    H_SLOT,
+    LATTICE_SLOT,
+    MAX_ATOMS,
+    read_json,
+    read_structures,
+    write_json,
+    write_structures,
+)
 
 log = logging.getLogger(__name__)
 
 SNAP = 1.0  # A: a generated position this close to a site replaces it
+MODES = ("split", "stack")
+
+Domain = tuple[Path, Path]  # tensors [N, 4, 18, 3] and counts [N, 3] of encoded structures
 
 
-def transfer(encoded: Path, stage1: Path, out: Path, mode: str) -> dict:
-    """Write ``out/{AHB_g,BHA_g}.npy`` (+ counts) and ``counts.json``; return the counts."""
-    meta = read_json(Path(encoded) / "meta.json")
-    xa, ca = read_structures(Path(encoded) / "AH.npy")
-    xb, cb = read_structures(Path(encoded) / "BH.npy")
-    rec_a, _ = read_structures(Path(stage1) / "x_AHBA1.npy")
-    rec_b, _ = read_structures(Path(stage1) / "y_BHAB1.npy")
+def transfer(meta: Path, ah: Domain, bh: Domain, rec_a: Domain, rec_b: Domain, out: Path, mode: str) -> dict:
+    """Write ``out/{AHB_g,BHA_g}.npy`` (+ counts) and ``counts.json``; return the counts.
+
+    ``ah``, ``bh`` are the encoded binaries (partners from ``meta``), ``rec_a`` and ``rec_b``
+    stage 1's cycle outputs x_AHBA1 and y_BHAB1.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown transfer mode {mode!r} (one of {', '.join(MODES)})")
+    meta = read_json(meta)
+    xa, ca = read_structures(*ah)
+    xb, cb = read_structures(*bh)
+    rec_a, _ = read_structures(*rec_a)
+    rec_b, _ = read_structures(*rec_b)
     summary = {"mode": mode}
     sides = (
-        ("AHB_g", xa, ca, 2, rec_b, cb, 3, meta["partner"]["AH"]),
-        ("BHA_g", xb, cb, 3, rec_a, ca, 2, meta["partner"]["BH"]),
+        ("AHB_g", xa, ca, A_SLOT, rec_b, cb, B_SLOT, meta["partner"]["AH"]),
+        ("BHA_g", xb, cb, B_SLOT, rec_a, ca, A_SLOT, meta["partner"]["BH"]),
     )
     for name, host, hc, host_slot, donor, dc, guest_slot, partner in sides:
         xs, cs, skipped = [], [], 0
@@ -52,36 +71,42 @@ def transfer(encoded: Path, stage1: Path, out: Path, mode: str) -> dict:
 
 def fill(host, hc, host_slot, donor, dc, guest_slot, mode):
     """One ternary structure (tensor, counts) or None when the atoms do not fit 18 per species."""
-    lattice = host[0, :3].astype(np.float64)
-    n_h, n_metal = int(hc[0]), int(hc[host_slot - 1])
-    h = host[1, :n_h].astype(np.float64)
+    lattice = host[LATTICE_SLOT, :3].astype(np.float64)
+    n_h, n_metal = int(hc[H_SLOT - 1]), int(hc[host_slot - 1])
+    h = host[H_SLOT, :n_h].astype(np.float64)
     metal = host[host_slot, :n_metal].astype(np.float64)
     n_donor = int(dc[guest_slot - 1])
-    donor_frac = donor[guest_slot, :n_donor] @ np.linalg.inv(donor[0, :3].astype(np.float64))
+    donor_frac = donor[guest_slot, :n_donor] @ np.linalg.inv(donor[LATTICE_SLOT, :3].astype(np.float64))
     guest_all = (donor_frac % 1.0) @ lattice
     if mode == "stack":
         keep, guest = metal, guest_all
     else:
         if n_metal == 1:
+            copy = shortest_vector(lattice)  # the doubled cell holds a copy of every atom shifted by it
             lattice, h, metal = double_cell(lattice, h, metal)
-            guest_all = np.vstack([guest_all, guest_all + lattice[np.argmin(np.linalg.norm(lattice, axis=1))]])
+            guest_all = np.vstack([guest_all, guest_all + copy])
         keep, sites = metal[0::2], metal[1::2]
         guest = np.array([nearest_or_self(site, guest_all, lattice) for site in sites]).reshape(-1, 3)
     if max(len(h), len(keep), len(guest)) > MAX_ATOMS or len(guest) == 0:
         return None
     x = np.zeros_like(host)
     counts = np.zeros(3, np.int32)
-    x[0, :3] = lattice
-    for slot, atoms in ((1, h), (host_slot, keep), (guest_slot, guest)):
+    x[LATTICE_SLOT, :3] = lattice
+    for slot, atoms in ((H_SLOT, h), (host_slot, keep), (guest_slot, guest)):
         x[slot, : len(atoms)] = atoms
         counts[slot - 1] = len(atoms)
     return x, counts
 
 
+def shortest_vector(lattice) -> np.ndarray:
+    """The shortest of the three lattice vectors (the first of equals)."""
+    return lattice[int(np.argmin(np.linalg.norm(lattice, axis=1)))]
+
+
 def double_cell(lattice, h, metal):
     """Double the cell along its shortest lattice vector."""
+    t = shortest_vector(lattice)
     k = int(np.argmin(np.linalg.norm(lattice, axis=1)))
-    t = lattice[k]
     lattice = lattice.copy()
     lattice[k] = 2 * t
     return lattice, np.vstack([h, h + t]), np.vstack([metal, metal + t])

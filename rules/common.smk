@@ -1,24 +1,24 @@
 import json
 import shlex
-from pathlib import Path
 
 from snakemake.utils import validate
 
-from crystalgan.config import check, is_candidate_file, training_gpus
+from crystalgan.config import check, structure_files, training_gpus
+from crystalgan.methods import BASELINES, GENERATORS, METHODS, STAGE2
 
 validate(config, "../workflow/schemas/config.schema.yaml")
 check(config)
 
 SYSTEMS = {s["name"]: s for s in config["systems"]}
-GAN_METHODS = ["gan", "discogan", "crystalgan_nogeo", "crystalgan"]
-STAGE2_METHODS = [
-    m for m in config["methods"] if m in ("gan", "crystalgan_nogeo", "crystalgan")
-]
-# With cache: true, curate, encode and train_stage1 are eligible for Snakemake's
-# between-workflow cache (snakemake --cache, SNAKEMAKE_OUTPUT_CACHE); see rules/cache.smk.
-CACHE = "omit-software" if config["cache"] else False
+RUN_STAGE2 = [m for m in config["methods"] if m in STAGE2]
+# With cache: true, curate, encode, train_stage1 and hull are eligible for Snakemake's
+# between-workflow cache (snakemake --cache, SNAKEMAKE_OUTPUT_CACHE).
+CACHE = config["cache"]
 TRAINING_GPUS = training_gpus(config["training_gpus"])
 FILTER_PARTS = config["filter"]["parts"]
+RELAX = config["relax"]["enabled"]
+RUN = "results/{system}/{method}/seed{seed}"
+TRANSFER = "results/{system}/seed{seed}/transfer"
 
 
 wildcard_constraints:
@@ -27,15 +27,23 @@ wildcard_constraints:
     method="|".join(config["methods"]),
 
 
-def structure_files(folder):
-    """The structure files curation reads from a folder (so an edited file re-runs it)."""
-    return sorted(
-        str(p) for p in Path(folder).iterdir() if p.is_file() and is_candidate_file(p)
-    )
+def one_of(names):
+    """A wildcard constraint matching exactly these method names."""
+    return "|".join(names) or "^$"
+
+
+def domain(folder, name):
+    """The tensor and counts files of an encoded domain, in the order the CLI takes them."""
+    return [f"{folder}/{name}.npy", f"{folder}/{name}_counts.npy"]
 
 
 def system(wildcards):
     return SYSTEMS[wildcards.system]
+
+
+def system_files(key):
+    """The structure files of a system's folder ``key`` (AH or BH): an edited file re-runs curation."""
+    return lambda wildcards: [str(p) for p in structure_files(system(wildcards)[key])]
 
 
 def as_json(value):
@@ -51,37 +59,36 @@ def stage1_options(train):
 
 def stage2_options(wildcards):
     """Settings of one stage-2 run: the geometric ones only where the method uses them."""
-    if wildcards.method == "crystalgan":
+    if METHODS[wildcards.method].geometric:
         return as_json(config["train"])
     return as_json(stage1_options(config["train"]))
 
 
 def stage2_geometry(wildcards):
-    return as_json(config["geometry"] if wildcards.method == "crystalgan" else {})
+    return as_json(config["geometry"] if METHODS[wildcards.method].geometric else {})
 
 
 def generator_model(wildcards):
-    if wildcards.method == "discogan":
-        return f"results/{wildcards.system}/seed{wildcards.seed}/stage1/model.json"
-    return f"results/{wildcards.system}/{wildcards.method}/seed{wildcards.seed}/stage2/model.json"
+    """model.json and weights of the model that generates a method's candidates."""
+    if METHODS[wildcards.method].model == "stage1":
+        folder = f"results/{wildcards.system}/seed{wildcards.seed}/stage1"
+    else:
+        folder = f"{RUN}/stage2".format(**wildcards)
+    return {"model": f"{folder}/model.json", "weights": f"{folder}/weights.weights.h5"}
 
 
 def generator_inputs(wildcards):
-    """Generator inputs (tensors, then counts): encoded binaries or stage-2 ternaries."""
-    if wildcards.method == "discogan":
+    """Generator inputs, A side then B side: encoded binaries or stage-2 ternaries."""
+    if METHODS[wildcards.method].inputs == "encoded":
         folder, names = f"results/{wildcards.system}/encoded", ("AH", "BH")
     else:
-        folder = f"results/{wildcards.system}/seed{wildcards.seed}/transfer"
-        names = ("AHB_g", "BHA_g")
-    return [f"{folder}/{n}{suffix}.npy" for suffix in ("", "_counts") for n in names]
+        folder, names = TRANSFER.format(**wildcards), ("AHB_g", "BHA_g")
+    return {"a": domain(folder, names[0]), "b": domain(folder, names[1])}
 
 
-def all_filtered(wildcards=None):
+def all_runs(pattern):
     return expand(
-        "results/{system}/{method}/seed{seed}/filtered.parquet",
-        system=SYSTEMS,
-        method=config["methods"],
-        seed=config["seeds"],
+        pattern, system=SYSTEMS, method=config["methods"], seed=config["seeds"]
     )
 
 
@@ -92,9 +99,9 @@ def all_losses(wildcards=None):
         seed=config["seeds"],
     )
     stage2 = expand(
-        "results/{system}/{method}/seed{seed}/stage2/losses.parquet",
+        f"{RUN}/stage2/losses.parquet",
         system=SYSTEMS,
-        method=STAGE2_METHODS,
+        method=RUN_STAGE2,
         seed=config["seeds"],
     )
     return stage1 + stage2

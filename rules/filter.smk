@@ -1,11 +1,11 @@
 rule filter_part:
     input:
-        candidates="results/{system}/{method}/seed{seed}/candidates.npy",
-        counts="results/{system}/{method}/seed{seed}/candidates_counts.npy",
-        info="results/{system}/{method}/seed{seed}/candidates.json",
+        candidates=f"{RUN}/candidates.npy",
+        counts=f"{RUN}/candidates_counts.npy",
+        info=f"{RUN}/candidates.json",
         curated=multiext("results/{system}/curated/", "AH.parquet", "BH.parquet"),
     output:
-        temp("results/{system}/{method}/seed{seed}/filter_parts/{scatteritem}.parquet"),
+        temp(f"{RUN}/filter_parts/{{scatteritem}}.parquet"),
     log:
         "logs/filter_part/{system}/{method}/seed{seed}/{scatteritem}.log",
     benchmark:
@@ -20,9 +20,9 @@ rule filter_part:
         d1=config["filter"]["d1"],
         d2=config["filter"]["d2"],
     shell:
-        "crystalgan filter-part --candidates $(dirname {input.candidates}) --curated $(dirname {input.curated[0]})"
-        " --part {wildcards.scatteritem} --out {output} --d1 {params.d1} --d2 {params.d2}"
-        " --threads {threads} > {log} 2>&1"
+        "crystalgan filter-part --candidates {input.candidates} --counts {input.counts} --info {input.info}"
+        " --curated {input.curated} --part {wildcards.scatteritem} --out {output}"
+        " --d1 {params.d1} --d2 {params.d2} --threads {threads} > {log} 2>&1"
 
 
 rule filter:
@@ -35,17 +35,15 @@ rule filter:
             if FILTER_PARTS > 1
             else []
         ),
-        candidates="results/{system}/{method}/seed{seed}/candidates.npy",
+        candidates=f"{RUN}/candidates.npy",
+        counts=f"{RUN}/candidates_counts.npy",
+        info=f"{RUN}/candidates.json",
         curated=multiext("results/{system}/curated/", "AH.parquet", "BH.parquet"),
-        transfer=multiext(
-            "results/{system}/seed{seed}/transfer/",
-            "AHB_g.npy",
-            "AHB_g_counts.npy",
-            "BHA_g.npy",
-            "BHA_g_counts.npy",
-        ),
+        ahb=domain(TRANSFER, "AHB_g"),
+        bha=domain(TRANSFER, "BHA_g"),
     output:
-        "results/{system}/{method}/seed{seed}/filtered.parquet",
+        filtered=f"{RUN}/filtered.parquet",
+        neighbours=f"{RUN}/neighbours.parquet",
     log:
         "logs/filter/{system}/{method}/seed{seed}.log",
     benchmark:
@@ -60,6 +58,7 @@ rule filter:
         d1=config["filter"]["d1"],
         d2=config["filter"]["d2"],
     shell:
-        "crystalgan filter --candidates $(dirname {input.candidates}) --curated $(dirname {input.curated[0]})"
-        " --transfer $(dirname {input.transfer[0]}) --parts {input.parts} --out {output}"
+        "crystalgan filter --candidates {input.candidates} --counts {input.counts} --info {input.info}"
+        " --curated {input.curated} --ahb {input.ahb} --bha {input.bha} --parts {input.parts}"
+        " --out {output.filtered} --neighbours {output.neighbours}"
         " --d1 {params.d1} --d2 {params.d2} --threads {threads} > {log} 2>&1"

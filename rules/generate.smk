@@ -1,17 +1,19 @@
 rule generate:
     input:
-        model=generator_model,
-        inputs=generator_inputs,
+        unpack(generator_model),
+        unpack(generator_inputs),
         meta="results/{system}/encoded/meta.json",
     output:
-        candidates="results/{system}/{method}/seed{seed}/candidates.npy",
-        counts="results/{system}/{method}/seed{seed}/candidates_counts.npy",
-        info="results/{system}/{method}/seed{seed}/candidates.json",
-        poscar=directory("results/{system}/{method}/seed{seed}/poscar"),
+        candidates=f"{RUN}/candidates.npy",
+        counts=f"{RUN}/candidates_counts.npy",
+        info=f"{RUN}/candidates.json",
+        poscar=directory(f"{RUN}/poscar"),
     log:
         "logs/generate/{system}/{method}/seed{seed}.log",
     benchmark:
         "benchmarks/generate/{system}/{method}/seed{seed}.tsv"
+    wildcard_constraints:
+        method=one_of(GENERATORS),
     conda:
         "../envs/crystalgan.yaml"
     threads: 1
@@ -22,32 +24,30 @@ rule generate:
         samples=config["generate"]["samples"],
         noise=config["generate"]["noise"],
     shell:
-        "crystalgan generate --model $(dirname {input.model}) --inputs $(dirname {input.inputs[0]})"
-        " --meta {input.meta} --method {wildcards.method} --out $(dirname {output.candidates})"
-        " --samples {params.samples} --noise {params.noise} --seed {wildcards.seed} > {log} 2>&1"
+        "crystalgan generate --model {input.model} --weights {input.weights}"
+        " --input-a {input.a} --input-b {input.b} --meta {input.meta} --method {wildcards.method}"
+        " --out $(dirname {output.candidates}) --samples {params.samples} --noise {params.noise}"
+        " --seed {wildcards.seed} > {log} 2>&1"
 
 
 rule baseline:
     input:
-        encoded=multiext("results/{system}/encoded/", "AH.npy", "BH.npy", "meta.json"),
-        transfer=multiext(
-            "results/{system}/seed{seed}/transfer/",
-            "AHB_g.npy",
-            "AHB_g_counts.npy",
-            "BHA_g.npy",
-            "BHA_g_counts.npy",
-        ),
+        meta="results/{system}/encoded/meta.json",
+        ah=domain("results/{system}/encoded", "AH"),
+        bh=domain("results/{system}/encoded", "BH"),
+        ahb=domain(TRANSFER, "AHB_g"),
+        bha=domain(TRANSFER, "BHA_g"),
     output:
-        candidates="results/{system}/{method}/seed{seed}/candidates.npy",
-        counts="results/{system}/{method}/seed{seed}/candidates_counts.npy",
-        info="results/{system}/{method}/seed{seed}/candidates.json",
-        poscar=directory("results/{system}/{method}/seed{seed}/poscar"),
+        candidates=f"{RUN}/candidates.npy",
+        counts=f"{RUN}/candidates_counts.npy",
+        info=f"{RUN}/candidates.json",
+        poscar=directory(f"{RUN}/poscar"),
     log:
         "logs/baseline/{system}/{method}/seed{seed}.log",
     benchmark:
         "benchmarks/baseline/{system}/{method}/seed{seed}.tsv"
     wildcard_constraints:
-        method="substitution|random",
+        method=one_of(BASELINES),
     conda:
         "../envs/crystalgan.yaml"
     threads: 1
@@ -57,6 +57,6 @@ rule baseline:
     params:
         samples=config["generate"]["samples"],
     shell:
-        "crystalgan baseline --method {wildcards.method} --encoded $(dirname {input.encoded[0]})"
-        " --transfer $(dirname {input.transfer[0]}) --out $(dirname {output.candidates})"
+        "crystalgan baseline --method {wildcards.method} --meta {input.meta} --ah {input.ah} --bh {input.bh}"
+        " --ahb {input.ahb} --bha {input.bha} --out $(dirname {output.candidates})"
         " --samples {params.samples} --seed {wildcards.seed} > {log} 2>&1"

@@ -1,7 +1,14 @@
 rule report:
     input:
-        filtered=all_filtered,
+        filtered=all_runs(f"{RUN}/filtered.parquet"),
+        neighbours=all_runs(f"{RUN}/neighbours.parquet"),
         losses=all_losses,
+        relaxed=all_runs(f"{RUN}/relaxed.parquet") if RELAX else [],
+        hulls=(
+            expand("results/{system}/hull/hull.parquet", system=SYSTEMS)
+            if RELAX
+            else []
+        ),
     output:
         table=report(
             "results/report/table2.csv",
@@ -31,6 +38,12 @@ rule report:
             category="Training",
         ),
         summary="results/report/summary.md",
+        relaxation=report(
+            directory("results/report/relaxation"),
+            patterns=["{name}.png"],
+            caption="../workflow/report/relaxation.rst",
+            category="Relaxation",
+        ),
     log:
         "logs/report/report.log",
     benchmark:
@@ -44,6 +57,9 @@ rule report:
     params:
         d1=config["filter"]["d1"],
         d2=config["filter"]["d2"],
+        relax=as_json(config["relax"]),
     shell:
-        "crystalgan report --filtered {input.filtered} --losses {input.losses}"
-        " --out $(dirname {output.table}) --d1 {params.d1} --d2 {params.d2} > {log} 2>&1"
+        "crystalgan report --filtered {input.filtered} --neighbours {input.neighbours}"
+        " --losses {input.losses} --relaxed {input.relaxed} --hulls {input.hulls}"
+        " --relax-options {params.relax} --out $(dirname {output.table})"
+        " --d1 {params.d1} --d2 {params.d2} > {log} 2>&1"

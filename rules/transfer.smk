@@ -1,16 +1,14 @@
 rule transfer:
     input:
         meta="results/{system}/encoded/meta.json",
-        rec_a="results/{system}/seed{seed}/stage1/x_AHBA1.npy",
-        rec_b="results/{system}/seed{seed}/stage1/y_BHAB1.npy",
-        rec_a_counts="results/{system}/seed{seed}/stage1/x_AHBA1_counts.npy",
-        rec_b_counts="results/{system}/seed{seed}/stage1/y_BHAB1_counts.npy",
+        ah=domain("results/{system}/encoded", "AH"),
+        bh=domain("results/{system}/encoded", "BH"),
+        rec_a=domain("results/{system}/seed{seed}/stage1", "x_AHBA1"),
+        rec_b=domain("results/{system}/seed{seed}/stage1", "y_BHAB1"),
     output:
-        ahb="results/{system}/seed{seed}/transfer/AHB_g.npy",
-        bha="results/{system}/seed{seed}/transfer/BHA_g.npy",
-        ahb_counts="results/{system}/seed{seed}/transfer/AHB_g_counts.npy",
-        bha_counts="results/{system}/seed{seed}/transfer/BHA_g_counts.npy",
-        counts="results/{system}/seed{seed}/transfer/counts.json",
+        ahb=domain(TRANSFER, "AHB_g"),
+        bha=domain(TRANSFER, "BHA_g"),
+        counts=f"{TRANSFER}/counts.json",
     log:
         "logs/transfer/{system}/seed{seed}.log",
     benchmark:
@@ -24,5 +22,6 @@ rule transfer:
     params:
         mode=config["transfer"]["mode"],
     shell:
-        "crystalgan transfer --encoded $(dirname {input.meta}) --stage1 $(dirname {input.rec_a})"
-        " --out $(dirname {output.ahb}) --mode {params.mode} > {log} 2>&1"
+        "crystalgan transfer --meta {input.meta} --ah {input.ah} --bh {input.bh}"
+        " --rec-a {input.rec_a} --rec-b {input.rec_b} --out $(dirname {output.counts})"
+        " --mode {params.mode} > {log} 2>&1"

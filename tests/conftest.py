@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from crystalgan.config import defaults
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,28 +36,48 @@ def folder_digest(folder: Path) -> dict[str, str]:
     return out
 
 
-TRAIN_OPTIONS = {
-    "epochs": 4,
-    "batch_size": 35,
-    "learning_rate": 1e-4,
-    "beta1": 0.5,
-    "hidden_layers": 2,
-    "hidden_units": 32,
-    "residual": True,
-    "reconstruction": "l1",
-    "generator_steps": 1,
-    "input_noise": 0.05,
-    "checkpoint_every": 2,
-    "lambdas": {"l1": 1.0, "l2": 10.0, "l3": 1.0, "l4": 10.0, "l5": 1.0, "l6": 1.0},
-}
-CURATE_OPTIONS = {
-    "max_atoms_per_species": 18,
-    "min_distance": 0.5,
-    "min_volume": 0.1,
-    "max_file_mb": 5.0,
-    "deduplicate": True,
-    "min_structures": 4,
-}
+DEFAULTS = defaults()
+# Small, fast training for tests; every other setting is the schema's default.
+TRAIN_OPTIONS = {**DEFAULTS["train"], "epochs": 4, "hidden_layers": 2, "hidden_units": 32, "checkpoint_every": 2}
+TRAIN_OPTIONS["lambdas"] = {**DEFAULTS["train"]["lambdas"], "l5": 1.0, "l6": 1.0}
+CURATE_OPTIONS = DEFAULTS["curate"]
+GEOMETRY = DEFAULTS["geometry"]
+
+
+def domain(folder: Path, name: str) -> tuple[Path, Path]:
+    """Tensor and counts files of an encoded domain, as the stages take them."""
+    return Path(folder) / f"{name}.npy", Path(folder) / f"{name}_counts.npy"
+
+
+@pytest.fixture(scope="session")
+def pdni_hull(tmp_path_factory):
+    """The hull stage on five Pd-H and five Ni-H prototypes, relaxed with CHGNet (few steps)."""
+    pytest.importorskip("chgnet", reason="the relax extra is not installed: pip install -e '.[relax]'")
+    from crystalgan.curate import curate
+    from crystalgan.hull import hull
+
+    root = tmp_path_factory.mktemp("hull")
+    pick = ["03_rocksalt_MH.vasp", "06_fluorite_MH2.vasp", "24_bcc_MH_oct.vasp", "29_CsCl_MH.vasp", "16_NiAs_MH.vasp"]
+    curate(
+        [SHIPPED / "PdH" / p for p in pick],
+        [SHIPPED / "NiH" / p for p in pick],
+        "Pd",
+        "Ni",
+        root / "cur",
+        CURATE_OPTIONS,
+    )
+    hull(
+        root / "cur" / "AH.parquet",
+        root / "cur" / "BH.parquet",
+        "Pd",
+        "Ni",
+        root / "hull.parquet",
+        "chgnet",
+        0.1,
+        60,
+        "LBFGS",
+    )
+    return root / "hull.parquet"
 
 
 def pytest_collection_modifyitems(config, items):

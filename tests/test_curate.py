@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CURATE_OPTIONS, ROOT, SHIPPED, folder_digest
 from scipy.io import savemat
 
+from conftest import CURATE_OPTIONS, ROOT, SHIPPED, folder_digest
 from crystalgan.artifacts import CURATED, PAIRS, REJECTED, read_table
 from crystalgan.curate import CurationError, curate
 
@@ -125,7 +125,7 @@ def test_mat_import_matches_poscar(tmp_path):
     moved = s.lattice.matrix * 1.1
     cell[1] = [moved, h * 1.1, pd_ * 1.1, np.zeros((1, 1), np.uint8)]
     savemat(folder / "legacy.mat", {"Pd_POSCAR_data": cell})
-    counts, out = _run(tmp_path, folder, SHIPPED / "NiH", deduplicate=False)
+    _counts, out = _run(tmp_path, folder, SHIPPED / "NiH", deduplicate=False)
     kept = read_table(out / "AH.parquet", CURATED)
     row = kept[kept["id"] == "legacy#1"].iloc[0]
     assert Composition(row["formula"]) == Composition("Pd4H4")
@@ -155,13 +155,45 @@ def test_cli_writes_the_declared_tables(tmp_path):
     from crystalgan.cli import main
 
     out = tmp_path / "cur"
-    assert main(["curate", "--ah", str(SHIPPED / "MgH"), "--bh", str(SHIPPED / "TiH"), "--a", "Mg", "--b", "Ti",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "curate",
+                "--ah",
+                str(SHIPPED / "MgH"),
+                "--bh",
+                str(SHIPPED / "TiH"),
+                "--a",
+                "Mg",
+                "--b",
+                "Ti",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     for name, schema in (("AH", CURATED), ("BH", CURATED), ("rejected", REJECTED), ("pairs", PAIRS)):
         df = read_table(out / f"{name}.parquet", schema)
         assert isinstance(df, pd.DataFrame)
-    assert main(["curate", "--ah", str(tmp_path / "nope"), "--bh", str(SHIPPED / "TiH"), "--a", "Mg", "--b", "Ti",
-                 "--out", str(out)]) == 1
+    assert (
+        main(
+            [
+                "curate",
+                "--ah",
+                str(tmp_path / "nope"),
+                "--bh",
+                str(SHIPPED / "TiH"),
+                "--a",
+                "Mg",
+                "--b",
+                "Ti",
+                "--out",
+                str(out),
+            ]
+        )
+        == 1
+    )
 
 
 def test_gzipped_structures_are_read_and_corrupt_ones_rejected(tmp_path):
@@ -179,3 +211,84 @@ def test_gzipped_structures_are_read_and_corrupt_ones_rejected(tmp_path):
     assert counts["AH"] == 35 and "POSCAR_first" in set(kept["id"])
     rejected = read_table(out / "rejected.parquet", REJECTED)
     assert rejected["reason"].str.startswith("corrupt gzip file").tolist() == [True]
+
+
+def _authors_mat(folder, metal, path):
+    """A legacy ``.mat`` in the layout of the authors' ``PdH_dataset.mat``: a cell array N x 4
+    (lattice 3x3 double; H, A, B as n x 3 arrays), the empty B slot an 18 x 3 uint8 zero
+    array, and a metal slot holding one atom at the origin a 1 x 3 uint8 zero array."""
+    from pymatgen.core import Structure
+
+    files = sorted(folder.iterdir())
+    cell = np.empty((len(files), 4), dtype=object)
+    single = 0
+    for k, f in enumerate(files):
+        s = Structure.from_file(f)
+        h = s.cart_coords[[x.specie.symbol == "H" for x in s]]
+        m = s.cart_coords[[x.specie.symbol == metal for x in s]]
+        if len(m) == 1 and not m.any():
+            m, single = np.zeros((1, 3), np.uint8), single + 1
+        cell[k] = [s.lattice.matrix, h, m, np.zeros((18, 3), np.uint8)]
+    savemat(path, {"dataset": cell})
+    return single
+
+
+def test_authors_mat_layout_keeps_single_metal_atoms_at_the_origin(tmp_path):
+    (tmp_path / "mat").mkdir()
+    single = _authors_mat(SHIPPED / "PdH", "Pd", tmp_path / "mat" / "PdH_dataset.mat")
+    assert single == 4  # CsCl, ReO3, sc and AlB2 prototypes: one Pd at the origin
+    from_mat, out = _run(tmp_path, tmp_path / "mat", SHIPPED / "NiH")
+    assert from_mat["AH"] == 35, read_table(out / "rejected.parquet", REJECTED)
+    kept = read_table(out / "AH.parquet", CURATED)
+    assert set(kept.loc[kept["n_metal"] == 1, "id"]) == {
+        "PdH_dataset#29",
+        "PdH_dataset#30",
+        "PdH_dataset#32",
+        "PdH_dataset#34",
+    }
+
+
+def test_authors_mat_layout_of_the_real_data_keeps_what_the_poscars_keep(tmp_path, real_data):
+    (tmp_path / "mat").mkdir()
+    assert _authors_mat(real_data / "PdH", "Pd", tmp_path / "mat" / "PdH_dataset.mat") >= 1
+    from_mat, _ = _run(tmp_path / "a", tmp_path / "mat", real_data / "NiH")
+    from_poscar, _ = _run(tmp_path / "b", real_data / "PdH", real_data / "NiH")
+    assert from_mat["AH"] == from_poscar["AH"]
+
+
+POSCAR_BODY = "4.0 0 0\n0 4.0 0\n0 0 4.0\n{names}1 1\n{kind}\n{coords}"
+
+
+def test_negative_scale_is_the_cell_volume_for_lattice_and_cartesian_positions(tmp_path):
+    from crystalgan.curate import read_source
+
+    cart = POSCAR_BODY.format(names="Pd H\n", kind="Cartesian", coords="0 0 0\n2.0 2.0 2.0\n")
+    direct = POSCAR_BODY.format(names="Pd H\n", kind="Direct", coords="0 0 0\n0.5 0.5 0.5\n")
+    for name, body in (("cart", cart), ("direct", direct)):
+        (tmp_path / f"POSCAR_{name}").write_text("rocksalt-like\n-125.0\n" + body)
+        _, [(_, s)] = read_source(tmp_path / f"POSCAR_{name}", 10**6, "Pd")
+        assert s.volume == pytest.approx(125.0)
+        assert s.lattice.abc == pytest.approx((5.0, 5.0, 5.0))
+        assert s.get_distance(0, 1) == pytest.approx(5.0 * np.sqrt(3) / 2)  # VASP: positions scale with the cell
+
+
+def test_vasp4_poscar_takes_element_names_from_its_title_or_is_rejected_saying_so(tmp_path):
+    from crystalgan.curate import Rejected, read_source
+
+    body = POSCAR_BODY.format(names="", kind="Direct", coords="0 0 0\n0.5 0.5 0.5\n")
+    (tmp_path / "POSCAR_named").write_text("Pd1 H1 CsCl\n1.0\n" + body)
+    _, [(_, s)] = read_source(tmp_path / "POSCAR_named", 10**6, "Pd")
+    assert [x.specie.symbol for x in s] == ["Pd", "H"]
+    (tmp_path / "POSCAR_hydride_first").write_text("H Pd\n1.0\n" + body)
+    _, [(_, s)] = read_source(tmp_path / "POSCAR_hydride_first", 10**6, "Pd")
+    assert [x.specie.symbol for x in s] == ["H", "Pd"]
+    (tmp_path / "POSCAR_unnamed").write_text("some structure\n1.0\n" + body)
+    with pytest.raises(Rejected, match=r"VASP 4 POSCAR without an element line.*add the element line"):
+        read_source(tmp_path / "POSCAR_unnamed", 10**6, "Pd")
+
+
+def test_curate_takes_the_files_it_is_given(tmp_path):
+    files = sorted(SHIPPED.joinpath("PdH").iterdir())[:10]
+    counts, out = _run(tmp_path, files, SHIPPED / "NiH")
+    kept = read_table(out / "AH.parquet", CURATED)
+    assert counts["AH"] == 10 and sorted(kept["source"]) == sorted(map(str, files))

@@ -2,12 +2,13 @@ import json
 
 import numpy as np
 import pytest
-from conftest import CURATE_OPTIONS, SHIPPED
 from pymatgen.core import Structure
 
+from conftest import CURATE_OPTIONS, SHIPPED
 from crystalgan.artifacts import ENCODED_LONG, read_structures, read_table
 from crystalgan.curate import curate
-from crystalgan.encoding import decode_structure, encode, encode_structure
+from crystalgan.encoding import encode
+from crystalgan.structures import decode_structure, encode_structure
 
 
 def _assert_same(a: Structure, b: Structure):
@@ -54,7 +55,8 @@ def test_counts_not_zeros_mark_atoms():
 
 def test_encode_stage_writes_declared_artifacts(tmp_path):
     curate(SHIPPED / "MgH", SHIPPED / "TiH", "Mg", "Ti", tmp_path / "cur", CURATE_OPTIONS)
-    meta = encode(tmp_path / "cur", tmp_path / "enc", "MgTiH", "Mg", "Ti")
+    cur = tmp_path / "cur"
+    meta = encode(cur / "AH.parquet", cur / "BH.parquet", cur / "pairs.parquet", tmp_path / "enc", "MgTiH", "Mg", "Ti")
     x, counts = read_structures(tmp_path / "enc" / "AH.npy")
     assert x.shape == (35, 4, 18, 3) and counts.shape == (35, 3)
     assert (counts[:, 2] == 0).all() and (counts[:, 1] > 0).all()  # A-H: slot B empty

@@ -2,12 +2,13 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SHIPPED
 from pymatgen.core import Lattice, Structure
 
-from crystalgan.artifacts import FILTERED, read_table, write_structures
-from crystalgan.encoding import encode_structure
-from crystalgan.filter import filter_candidates, judge
+from conftest import SHIPPED
+from crystalgan.artifacts import FILTERED, NEIGHBOURS, read_run, read_table, write_structures
+from crystalgan.filter import filter_candidates
+from crystalgan.structures import encode_structure
+from crystalgan.verdicts import judge
 
 D1, D2 = 1.8, 3.0
 
@@ -38,8 +39,12 @@ def test_below_d1_and_above_d2_are_invalid_with_reason():
 
 
 def test_distance_across_the_periodic_boundary():
-    x, c = enc(np.diag([5.0, 2.5, 2.5]), ["Pd", "Ni", "H", "H"],
-               [[1.25, 0, 0], [3.75, 1.25, 1.25], [0.1, 1.25, 0], [4.0, 1.25, 0]], cartesian=True)
+    x, c = enc(
+        np.diag([5.0, 2.5, 2.5]),
+        ["Pd", "Ni", "H", "H"],
+        [[1.25, 0, 0], [3.75, 1.25, 1.25], [0.1, 1.25, 0], [4.0, 1.25, 0]],
+        cartesian=True,
+    )
     r = judge(x, c, D1, D2, 6.0, ("H", "Pd", "Ni"))
     assert r["min_HH"] == pytest.approx(1.1) and not r["valid"]
 
@@ -64,11 +69,7 @@ def test_degenerate_candidates_are_rows_not_crashes(tmp_path):
     xs[1][0, 2] = xs[1][0, 1]  # collapsed cell
     xs[2][2, 0, 0] = np.nan  # NaN coordinate
     xs[3][0, 2] *= -1  # inverted (left-handed) cell: still a lattice, distances as before
-    folder = tmp_path / "run"
-    write_structures(np.stack(xs), np.stack(cs), folder / "candidates.npy")
-    (folder / "candidates.json").write_text(json.dumps({"A": "Pd", "B": "Ni"}))
-    filter_candidates(folder, [], tmp_path / "filtered.parquet", D1, D2)
-    df = read_table(tmp_path / "filtered.parquet", FILTERED)
+    df = filter_candidates(np.stack(xs), np.stack(cs), "Pd", "Ni", [], D1, D2)
     assert df["candidate"].tolist() == [0, 1, 2, 3]
     assert df["valid"].tolist() == [True, False, False, True]
     assert "collapsed cell" in df["reason"][1] and "non-finite" in df["reason"][2]
@@ -104,10 +105,7 @@ def test_verdicts_match_an_independent_pymatgen_check(tmp_path):
             t.scale_lattice(t.volume * rng.uniform(0.6, 1.4))
             x, c = encode_structure(t, "Pd", "Ni")
             xs.append(x), cs.append(c), structures.append(t)
-    folder = tmp_path / "run"
-    write_structures(np.stack(xs), np.stack(cs), folder / "candidates.npy")
-    (folder / "candidates.json").write_text(json.dumps({"A": "Pd", "B": "Ni"}))
-    df = filter_candidates(folder, [], tmp_path / "f.parquet", D1, D2)
+    df = filter_candidates(np.stack(xs), np.stack(cs), "Pd", "Ni", [], D1, D2)
     expected = [independent_verdict(s) for s in structures]
     assert 10 < sum(expected) < len(expected) - 10  # both verdicts are exercised
     assert df["valid"].tolist() == expected
@@ -130,13 +128,11 @@ def test_uniqueness_and_novelty_equal_a_plain_structure_matcher_pass(tmp_path):
         shaken.perturb(0.25)
         candidates += [s.copy(), turned, shaken]
     rng.shuffle(candidates)
-    folder = tmp_path / "run"
     encoded = [encode_structure(s, "Pd", "Ni") for s in candidates]
-    write_structures(np.stack([e[0] for e in encoded]), np.stack([e[1] for e in encoded]), folder / "candidates.npy")
-    (folder / "candidates.json").write_text(json.dumps({"A": "Pd", "B": "Ni"}))
-    df = filter_candidates(folder, training[::2], tmp_path / "f.parquet", 0.5, 6.0)
+    x, c = np.stack([e[0] for e in encoded]), np.stack([e[1] for e in encoded])
+    df = filter_candidates(x, c, "Pd", "Ni", training[::2], 0.5, 6.0)
     assert df["valid"].sum() > 20
-    in_workers = filter_candidates(folder, training[::2], tmp_path / "f2.parquet", 0.5, 6.0, processes=3)
+    in_workers = filter_candidates(x, c, "Pd", "Ni", training[::2], 0.5, 6.0, processes=3)
     assert df.equals(in_workers)  # formula groups matched in worker processes: the same table
 
     matcher, framework = StructureMatcher(), StructureMatcher(comparator=FrameworkComparator())
@@ -158,7 +154,7 @@ def test_uniqueness_and_novelty_equal_a_plain_structure_matcher_pass(tmp_path):
 
 
 def test_element_aware_bounds_from_training_binaries():
-    from crystalgan.filter import data_windows
+    from crystalgan.verdicts import data_windows
 
     binaries = [Structure(Lattice.cubic(a), ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]]) for a in (3.0, 3.2)]
     binaries += [Structure(Lattice.cubic(2.4), ["Ni", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])]
@@ -173,29 +169,70 @@ def test_element_aware_bounds_from_training_binaries():
     assert judge(x, c, D1, D2, 6.0, ("H", "Pd", "Ni"), wide)["valid_data_bounds"]
 
 
+def _run_files(folder, xs, cs):
+    """A run's candidate files as generate writes them: tensors, counts and candidates.json."""
+    write_structures(np.stack(xs), np.stack(cs), folder / "candidates.npy")
+    info = {"system": "PdNiH", "A": "Pd", "B": "Ni", "method": "crystalgan", "seed": 0}
+    (folder / "candidates.json").write_text(json.dumps(info))
+    return (folder / "candidates.npy", folder / "candidates_counts.npy"), folder / "candidates.json"
+
+
 def test_scattered_parts_gather_to_the_same_table(tmp_path):
-    from crystalgan.curate import curate
-    from crystalgan.filter import write_chunk, write_filtered
     from conftest import CURATE_OPTIONS
+    from crystalgan.curate import curate
+    from crystalgan.filter import write_filtered, write_part
 
     curate(SHIPPED / "PdH", SHIPPED / "NiH", "Pd", "Ni", tmp_path / "cur", CURATE_OPTIONS)
+    curated = [tmp_path / "cur" / "AH.parquet", tmp_path / "cur" / "BH.parquet"]
     rng = np.random.default_rng(5)
     xs, cs = [], []
     for a in rng.uniform(1.6, 3.4, 25):
         x, c = bcc_ternary(a)
         xs.append(x), cs.append(c)
-    folder = tmp_path / "run"
-    write_structures(np.stack(xs), np.stack(cs), folder / "candidates.npy")
-    (folder / "candidates.json").write_text(json.dumps({"A": "Pd", "B": "Ni"}))
-    write_filtered(folder, tmp_path / "cur", None, tmp_path / "whole.parquet", D1, D2)
+    candidates, info = _run_files(tmp_path / "run", xs, cs)
+    nn = tmp_path / "nn.parquet"
+    write_filtered(candidates, info, curated, [], tmp_path / "whole.parquet", nn, D1, D2)
     parts = [tmp_path / f"{k}-of-3.parquet" for k in (1, 2, 3)]
     for k, part in enumerate(parts, start=1):
-        write_chunk(folder, tmp_path / "cur", part, D1, D2, (k, 3))
+        write_part(candidates, info, curated, part, D1, D2, (k, 3))
     assert sum(len(read_table(p, FILTERED)) for p in parts) == 25
-    write_filtered(folder, tmp_path / "cur", None, tmp_path / "gathered.parquet", D1, D2, parts=parts[::-1])
+    write_filtered(candidates, info, curated, [], tmp_path / "gathered.parquet", nn, D1, D2, parts=parts[::-1])
     whole = read_table(tmp_path / "whole.parquet", FILTERED)
     gathered = read_table(tmp_path / "gathered.parquet", FILTERED)
     assert whole.equals(gathered)
     assert 0 < whole["valid"].sum() < 25 and whole["unique"].sum() >= 1
+    assert read_run(tmp_path / "whole.parquet") == {
+        "system": "PdNiH",
+        "A": "Pd",
+        "B": "Ni",
+        "method": "crystalgan",
+        "seed": 0,
+    }
     with pytest.raises(ValueError, match="not each of the 25 candidates once"):
-        write_filtered(folder, tmp_path / "cur", None, tmp_path / "bad.parquet", D1, D2, parts=parts[:2])
+        write_filtered(candidates, info, curated, [], tmp_path / "bad.parquet", nn, D1, D2, parts=parts[:2])
+
+
+def test_neighbour_table_lists_each_atom_of_the_valid_unique_candidates(tmp_path):
+    """neighbours.parquet: per atom of every valid unique candidate, its nearest constrained
+    neighbour, as the verdicts measured it (the report plots it, never recomputes it)."""
+    from conftest import CURATE_OPTIONS
+    from crystalgan.curate import curate
+    from crystalgan.filter import write_filtered
+
+    curate(SHIPPED / "PdH", SHIPPED / "NiH", "Pd", "Ni", tmp_path / "cur", CURATE_OPTIONS)
+    curated = [tmp_path / "cur" / "AH.parquet", tmp_path / "cur" / "BH.parquet"]
+    edge = enc(np.eye(3) * 2.5, ["Pd", "Ni", "H"], [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0, 0]])  # H beside Pd now
+    # valid unique, its duplicate, invalid, another valid unique
+    xs, cs = zip(bcc_ternary(2.5), bcc_ternary(2.5), bcc_ternary(1.5), edge)
+    candidates, info = _run_files(tmp_path / "run", xs, cs)
+    df = write_filtered(candidates, info, curated, [], tmp_path / "f.parquet", tmp_path / "nn.parquet", D1, D2)
+    assert df["unique"].tolist() == [True, False, False, True]
+    nn = read_table(tmp_path / "nn.parquet", NEIGHBOURS)
+    assert nn["candidate"].tolist() == [0, 0, 0, 3, 3, 3]
+    assert nn["atom"].tolist()[:3] == ["H0", "Pd0", "Ni0"] and nn["neighbour"].tolist()[:3] == ["H0", "Ni0", "Pd0"]
+    assert nn["pair"].tolist()[:3] == ["H-H", "Pd-Ni", "Ni-Pd"]
+    np.testing.assert_allclose(nn["distance"][:3], [2.5, 2.5 * np.sqrt(3) / 2, 2.5 * np.sqrt(3) / 2])
+    for k in (0, 3):
+        row = df.iloc[k]
+        assert nn.loc[nn["candidate"] == k, "distance"].min() == pytest.approx(min(row["min_HH"], row["min_AB"]))
+    assert read_run(tmp_path / "nn.parquet")["method"] == "crystalgan"

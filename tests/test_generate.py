@@ -1,35 +1,83 @@
 import numpy as np
 import pytest
 from ase.io import read as ase_read
-from conftest import CURATE_OPTIONS, SHIPPED, TRAIN_OPTIONS
 from pymatgen.core import Structure
 
+from conftest import CURATE_OPTIONS, GEOMETRY, SHIPPED, TRAIN_OPTIONS, domain
 from crystalgan.artifacts import read_json, read_structures
 from crystalgan.curate import curate
-from crystalgan.encoding import decode_structure, encode
+from crystalgan.encoding import encode
 from crystalgan.generate import generate
 from crystalgan.stage1 import train_stage1
 from crystalgan.stage2 import train_stage2
+from crystalgan.structures import decode_structure
 from crystalgan.transfer import transfer
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("gen")
-    curate(SHIPPED / "MgH", SHIPPED / "TiH", "Mg", "Ti", root / "cur", CURATE_OPTIONS)
-    encode(root / "cur", root / "enc", "MgTiH", "Mg", "Ti")
-    train_stage1(root / "enc", root / "s1", root / "ck1", TRAIN_OPTIONS, 0, 1)
-    transfer(root / "enc", root / "s1", root / "tr", "split")
+    cur, enc, tr = root / "cur", root / "enc", root / "tr"
+    curate(SHIPPED / "MgH", SHIPPED / "TiH", "Mg", "Ti", cur, CURATE_OPTIONS)
+    encode(cur / "AH.parquet", cur / "BH.parquet", cur / "pairs.parquet", enc, "MgTiH", "Mg", "Ti")
+    train_stage1(domain(enc, "AH"), domain(enc, "BH"), root / "s1", root / "ck1", TRAIN_OPTIONS, 0, 1)
+    s1 = root / "s1"
+    transfer(
+        enc / "meta.json",
+        domain(enc, "AH"),
+        domain(enc, "BH"),
+        domain(s1, "x_AHBA1"),
+        domain(s1, "y_BHAB1"),
+        tr,
+        "split",
+    )
     for method in ("gan", "crystalgan"):
-        geometry = {"d1": 1.8, "d2": 3.0, "form": "hinge"}
-        train_stage2(root / "tr", root / method, root / f"ck_{method}", method, TRAIN_OPTIONS, geometry, 0, 1)
+        train_stage2(
+            domain(tr, "AHB_g"),
+            domain(tr, "BHA_g"),
+            root / method,
+            root / f"ck_{method}",
+            method,
+            TRAIN_OPTIONS,
+            GEOMETRY,
+            0,
+            1,
+        )
     return root
 
 
 def _generate(root, method, out, samples, seed=0):
-    model, inputs = (root / "s1", root / "enc") if method == "discogan" else (root / method, root / "tr")
-    generate(model, inputs, root / "enc" / "meta.json", out, samples, 0.05, seed, method)
+    if method == "discogan":
+        model, inputs = root / "s1", (domain(root / "enc", "AH"), domain(root / "enc", "BH"))
+    else:
+        model, inputs = root / method, (domain(root / "tr", "AHB_g"), domain(root / "tr", "BHA_g"))
+    generate(
+        model / "model.json",
+        model / "weights.weights.h5",
+        inputs,
+        root / "enc" / "meta.json",
+        out,
+        samples,
+        0.05,
+        seed,
+        method,
+    )
     return read_structures(out / "candidates.npy")
+
+
+def _baseline(root, method, out, samples, seed=0):
+    from crystalgan.baselines import baseline
+
+    enc, tr = root / "enc", root / "tr"
+    baseline(
+        method,
+        enc / "meta.json",
+        (domain(enc, "AH"), domain(enc, "BH")),
+        (domain(tr, "AHB_g"), domain(tr, "BHA_g")),
+        out,
+        samples,
+        seed,
+    )
 
 
 def test_poscars_read_back_identically_with_pymatgen_and_ase(trained, tmp_path):
@@ -66,9 +114,7 @@ def test_sampling_is_seeded_and_stochastic(trained, tmp_path, method):
 
 
 def test_substitution_baseline_swaps_metal_sites_of_training_binaries(trained, tmp_path):
-    from crystalgan.baselines import baseline
-
-    baseline("substitution", trained / "enc", trained / "tr", tmp_path / "sub", 70, 0)
+    _baseline(trained, "substitution", tmp_path / "sub", 70)
     x, c = read_structures(tmp_path / "sub" / "candidates.npy")
     xa, ca = read_structures(trained / "enc" / "AH.npy")
     assert (c[:, 0] > 0).all() and (c[:, 1] > 0).all() and (c[:, 2] > 0).all()
@@ -81,9 +127,7 @@ def test_substitution_baseline_swaps_metal_sites_of_training_binaries(trained, t
 
 
 def test_random_baseline_keeps_compositions_and_volumes(trained, tmp_path):
-    from crystalgan.baselines import baseline
-
-    baseline("random", trained / "enc", trained / "tr", tmp_path / "rnd", 10, 0)
+    _baseline(trained, "random", tmp_path / "rnd", 10)
     x, c = read_structures(tmp_path / "rnd" / "candidates.npy")
     xs, cs = read_structures(trained / "tr" / "AHB_g.npy")
     for k in range(10):
@@ -91,5 +135,5 @@ def test_random_baseline_keeps_compositions_and_volumes(trained, tmp_path):
         volume = abs(np.linalg.det(x[k, 0, :3].astype(float)))
         assert volume == pytest.approx(abs(np.linalg.det(xs[k, 0, :3].astype(float))), rel=1e-4)
     again, _ = read_structures(tmp_path / "rnd" / "candidates.npy")
-    baseline("random", trained / "enc", trained / "tr", tmp_path / "rnd2", 10, 0)
+    _baseline(trained, "random", tmp_path / "rnd2", 10)
     np.testing.assert_array_equal(again, read_structures(tmp_path / "rnd2" / "candidates.npy")[0])

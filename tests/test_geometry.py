@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import SHIPPED
 from pymatgen.core import Lattice, Structure
 
-from crystalgan.encoding import encode_structure
+from conftest import SHIPPED
 from crystalgan.geometry import geometric_loss, nearest_neighbour
+from crystalgan.structures import encode_structure
 
 
 def pymatgen_nn(s: Structure, metal_a: str) -> np.ndarray:
@@ -68,8 +68,9 @@ def test_ternary_pairs_and_periodic_self_image():
 
 
 def test_degenerate_cells_give_finite_loss_and_gradient():
-    x, c = encode_structure(Structure(Lattice.cubic(3.0), ["Pd", "Ni", "H"], [[0, 0, 0], [0.5, 0.5, 0.5], [0, 0, 0.5]]),
-                            "Pd", "Ni")
+    x, c = encode_structure(
+        Structure(Lattice.cubic(3.0), ["Pd", "Ni", "H"], [[0, 0, 0], [0.5, 0.5, 0.5], [0, 0, 0.5]]), "Pd", "Ni"
+    )
     batch = np.stack([x, x, x, x])
     batch[1, 0, 2] = batch[1, 0, 1]  # collapsed cell (two equal lattice vectors)
     batch[2, 0, :3] = 0.0  # zero cell
@@ -96,3 +97,28 @@ def test_hinge_loss_is_zero_inside_window_and_pushes_outwards():
     assert float(low[0]) > 0
     grad = tape.gradient(low, var).numpy()
     assert (np.diag(grad[0, 0, :3]) < 0).all()
+
+
+def test_paper_form_is_the_papers_formula_and_what_the_paper_preset_trains_with():
+    """The paper preset's L_geo1 = min_s (d1 - s)^2 and L_geo2 = -min_s (d2 - s)^2, s over the
+    per-atom nearest constrained-neighbour distances (pymatgen's here), with a gradient."""
+    import yaml
+
+    from conftest import ROOT
+
+    preset = yaml.safe_load((ROOT / "workflow" / "presets" / "paper.yaml").read_text())
+    assert preset["geometry"]["form"] == "paper"
+    s = Structure(Lattice.cubic(2.6), ["Pd", "Ni", "H", "H"], [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0, 0, 0.4]])
+    x, c = encode_structure(s, "Pd", "Ni")
+    nn = pymatgen_nn(s, "Pd")
+    var = tf.Variable(x[None])
+    with tf.GradientTape() as tape:
+        low, high = geometric_loss(var, c[None], 1.8, 3.0, "paper")
+    assert float(low[0]) == pytest.approx(np.min((1.8 - nn) ** 2), rel=1e-4)
+    assert float(high[0]) == pytest.approx(-np.min((3.0 - nn) ** 2), rel=1e-4)
+    grad = tape.gradient(low, var).numpy()
+    assert np.isfinite(grad).all() and np.abs(grad).sum() > 0
+    hinge_low, _ = geometric_loss(x[None], c[None], 1.8, 3.0, "hinge")
+    assert float(hinge_low[0]) != pytest.approx(float(low[0]))
+    with pytest.raises(ValueError, match="unknown geometric loss form 'cubic'"):
+        geometric_loss(x[None], c[None], 1.8, 3.0, "cubic")

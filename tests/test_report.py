@@ -1,14 +1,12 @@
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
-
 from pymatgen.core import Lattice, Structure
 
-from crystalgan.artifacts import FILTERED, LOSSES, write_structures, write_table
-from crystalgan.encoding import encode_structure
-from crystalgan.report import report, run_counts, table2
+from crystalgan.artifacts import FILTERED, LOSSES, NEIGHBOURS, write_table
+from crystalgan.report import markdown, report, run_counts, table2
+from crystalgan.structures import encode_structure
+from crystalgan.verdicts import neighbour_table
 
 
 def fake_filtered(folder, system, method, seed, valid, unique, novel, ternary, a="Pd", b="Ni"):
@@ -24,29 +22,55 @@ def fake_filtered(folder, system, method, seed, valid, unique, novel, ternary, a
         df[col] = np.nan
     df["is_ternary"], df["valid"], df["unique"], df["novel"] = ternary, valid, unique, novel
     df["novel_framework"] = df["cdvae_valid"] = df["switendick"] = df["valid_data_bounds"] = False
-    folder.mkdir(parents=True)
-    write_table(df, folder / "filtered.parquet", FILTERED)
+    run = {"system": system, "method": method, "seed": seed, "A": a, "B": b}
+    write_table(df, folder / "filtered.parquet", FILTERED, run)
     s = Structure(Lattice.cubic(2.5), [a, b, "H"], [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0]])
     x, c = encode_structure(s, a, b)
-    write_structures(np.stack([x] * n), np.stack([c] * n), folder / "candidates.npy")
-    (folder / "candidates.json").write_text(json.dumps({"system": system, "method": method, "seed": seed, "A": a, "B": b}))
-    return folder / "filtered.parquet"
+    keep = df.loc[df["valid"] & df["unique"], "candidate"]
+    nn = neighbour_table(np.stack([x] * n), np.stack([c] * n), keep, ("H", a, b), 6.0)
+    write_table(nn, folder / "neighbours.parquet", NEIGHBOURS, run)
+    return folder / "filtered.parquet", folder / "neighbours.parquet"
 
 
 def test_counts_and_table_arithmetic(tmp_path):
-    p0 = fake_filtered(tmp_path / "s0", "PdNiH", "crystalgan", 0,
-                       valid=[True, True, True, False], unique=[True, False, True, False],
-                       novel=[True, False, False, False], ternary=[True, True, True, True])
-    p1 = fake_filtered(tmp_path / "s1", "PdNiH", "crystalgan", 1,
-                       valid=[True, False, False, False], unique=[True, False, False, False],
-                       novel=[True, False, False, False], ternary=[True, True, False, False])
-    assert run_counts(pd.read_parquet(p0)) == {"n_candidates": 4, "n_ternary": 4, "n_valid": 3,
-                                                "n_valid_unique": 2, "n_novel": 1, "n_novel_framework": 0,
-                                                "n_valid_data_bounds": 0}
+    p0, n0 = fake_filtered(
+        tmp_path / "s0",
+        "PdNiH",
+        "crystalgan",
+        0,
+        valid=[True, True, True, False],
+        unique=[True, False, True, False],
+        novel=[True, False, False, False],
+        ternary=[True, True, True, True],
+    )
+    p1, n1 = fake_filtered(
+        tmp_path / "s1",
+        "PdNiH",
+        "crystalgan",
+        1,
+        valid=[True, False, False, False],
+        unique=[True, False, False, False],
+        novel=[True, False, False, False],
+        ternary=[True, True, False, False],
+    )
+    assert run_counts(pd.read_parquet(p0)) == {
+        "n_candidates": 4,
+        "n_ternary": 4,
+        "n_valid": 3,
+        "n_valid_unique": 2,
+        "n_novel": 1,
+        "n_novel_framework": 0,
+        "n_valid_data_bounds": 0,
+    }
     losses = tmp_path / "losses.parquet"
-    write_table(pd.DataFrame({"stage": ["stage1"] * 2, "epoch": [0, 1], "step": [0, 1], "term": ["L_G"] * 2,
-                              "value": [1.0, 0.5]}).astype({"epoch": "int32"}), losses, LOSSES)
-    table = report([p0, p1], tmp_path / "report", 1.8, 3.0, [losses])
+    write_table(
+        pd.DataFrame(
+            {"stage": ["stage1"] * 2, "epoch": [0, 1], "step": [0, 1], "term": ["L_G"] * 2, "value": [1.0, 0.5]}
+        ).astype({"epoch": "int32"}),
+        losses,
+        LOSSES,
+    )
+    table = report([p0, p1], [n0, n1], tmp_path / "report", 1.8, 3.0, [losses])
     row = table.iloc[0]
     assert row["n_valid_mean"] == pytest.approx(2.0) and row["n_valid_std"] == pytest.approx(1.0)
     assert row["n_valid_unique_mean"] == pytest.approx(1.5) and row["n_ternary_mean"] == pytest.approx(3.0)
@@ -66,11 +90,48 @@ def test_counts_and_table_arithmetic(tmp_path):
 
 
 def test_methods_in_paper_order_and_unknown_systems_have_no_paper_number():
-    runs = pd.DataFrame([
-        {"system": "X", "method": m, "seed": 0, "A": "Fe", "B": "Co", "n_candidates": 1, "n_ternary": 1,
-         "n_valid": 1, "n_valid_unique": 1, "n_novel": 1, "n_novel_framework": 1, "n_valid_data_bounds": 1}
-        for m in ("crystalgan", "gan", "discogan")
-    ])
+    runs = pd.DataFrame(
+        [
+            {
+                "system": "X",
+                "method": m,
+                "seed": 0,
+                "A": "Fe",
+                "B": "Co",
+                "n_candidates": 1,
+                "n_ternary": 1,
+                "n_valid": 1,
+                "n_valid_unique": 1,
+                "n_novel": 1,
+                "n_novel_framework": 1,
+                "n_valid_data_bounds": 1,
+            }
+            for m in ("crystalgan", "gan", "discogan")
+        ]
+    )
     t = table2(runs)
     assert t["method"].tolist() == ["gan", "discogan", "crystalgan"]
     assert t["paper_n_valid"].isna().all()
+
+
+def test_one_seed_prints_plain_counts_several_mean_and_std(tmp_path):
+    one = fake_filtered(
+        tmp_path / "a",
+        "PdNiH",
+        "crystalgan",
+        0,
+        valid=[True, True],
+        unique=[True, False],
+        novel=[True, False],
+        ternary=[True, True],
+    )
+    table = report([one[0]], [one[1]], tmp_path / "report", 1.8, 3.0)
+    assert "| PdNiH | crystalgan | 1 | 2 | 2 | 2 | 1 | 1 |" in markdown(table)
+    assert "±" not in markdown(table)
+
+
+def test_report_refuses_a_neighbour_table_of_another_run(tmp_path):
+    a = fake_filtered(tmp_path / "a", "PdNiH", "crystalgan", 0, [True], [True], [True], [True])
+    b = fake_filtered(tmp_path / "b", "PdNiH", "crystalgan", 1, [True], [True], [True], [True])
+    with pytest.raises(ValueError, match="belongs to another run"):
+        report([a[0], b[0]], [b[1], a[1]], tmp_path / "report", 1.8, 3.0)

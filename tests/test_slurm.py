@@ -8,6 +8,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+
 from conftest import ROOT
 from test_workflow import SNAKEMAKE, small_config, snakemake
 
@@ -36,21 +37,48 @@ def test_slurm_run_goes_through_sbatch_and_equals_a_local_run(cluster, tmp_path)
         folder.mkdir()
         small_config(folder, methods=["crystalgan"], filter={"parts": 2})  # scattered filter
     profile = ROOT / "workflow" / "profiles" / "slurm"
-    cmd = ["timeout", "-k", "10", "900"] + SNAKEMAKE + [
-        "-d", str(on_slurm), "--configfile", str(on_slurm / "config.yaml"), "--profile", str(profile),
-        "--default-resources", f"slurm_partition={cluster}", "runtime=10", "mem_mb=1000",
-        "--slurm-keep-successful-logs", "--slurm-logdir", str(tmp_path / "slurm_logs"),
-    ]
+    cmd = (
+        ["timeout", "-k", "10", "900"]
+        + SNAKEMAKE
+        + [
+            "-d",
+            str(on_slurm),
+            "--configfile",
+            str(on_slurm / "config.yaml"),
+            "--profile",
+            str(profile),
+            "--default-resources",
+            f"slurm_partition={cluster}",
+            "runtime=10",
+            "mem_mb=1000",
+            "--slurm-keep-successful-logs",
+            "--slurm-logdir",
+            str(tmp_path / "slurm_logs"),
+        ]
+    )
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     # Every rule's job went through sbatch: the plugin's per-job logs are named by SLURM job id.
     logs = [p.relative_to(tmp_path / "slurm_logs") for p in (tmp_path / "slurm_logs").rglob("*.log")]
     rules = {p.parts[0] for p in logs}
-    assert rules >= {f"rule_{r}" for r in ("curate", "encode", "train_stage1", "transfer", "train_stage2",
-                                            "generate", "filter_part", "filter", "report")}, logs
+    assert rules >= {
+        f"rule_{r}"
+        for r in (
+            "curate",
+            "encode",
+            "train_stage1",
+            "transfer",
+            "train_stage2",
+            "generate",
+            "filter_part",
+            "filter",
+            "report",
+        )
+    }, logs
     ids = sorted({p.stem for p in logs if p.stem.isdigit()})
-    states = subprocess.run(["squeue", "--states=all", "-h", "-o", "%i %T", "-j", ",".join(ids)],
-                            capture_output=True, text=True).stdout
+    states = subprocess.run(
+        ["squeue", "--states=all", "-h", "-o", "%i %T", "-j", ",".join(ids)], capture_output=True, text=True
+    ).stdout
     assert states.count("COMPLETED") == len(ids) >= 10, states
     log = (on_slurm / "logs" / "train_stage2" / "MgTiH" / "crystalgan" / "seed0.log").read_text()
     assert "on CPU" in log  # the fake GPU gres gives CUDA_VISIBLE_DEVICES=0: clean CPU fallback
@@ -62,5 +90,6 @@ def test_slurm_run_goes_through_sbatch_and_equals_a_local_run(cluster, tmp_path)
         pd.read_parquet(on_slurm / run / "filtered.parquet").drop(columns="poscar"),
         pd.read_parquet(local / run / "filtered.parquet").drop(columns="poscar"),
     )
-    pd.testing.assert_frame_equal(pd.read_csv(on_slurm / "results/report/table2.csv"),
-                                  pd.read_csv(local / "results/report/table2.csv"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(on_slurm / "results/report/table2.csv"), pd.read_csv(local / "results/report/table2.csv")
+    )

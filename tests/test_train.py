@@ -3,12 +3,12 @@ import copy
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import CURATE_OPTIONS, SHIPPED, TRAIN_OPTIONS
 
+from conftest import CURATE_OPTIONS, GEOMETRY, SHIPPED, TRAIN_OPTIONS, domain
 from crystalgan.artifacts import LOSSES, read_structures, read_table
 from crystalgan.curate import curate
 from crystalgan.encoding import encode
-from crystalgan.models import CrossDomainGAN, Generator, row_mask
+from crystalgan.models import CrossDomainGAN, Generator, adam_pair, row_mask
 from crystalgan.stage1 import train_stage1
 from crystalgan.stage2 import train_stage2
 from crystalgan.train import TrainingError, fit
@@ -19,7 +19,8 @@ from crystalgan.transfer import transfer
 def encoded(tmp_path_factory):
     root = tmp_path_factory.mktemp("enc")
     curate(SHIPPED / "PdH", SHIPPED / "NiH", "Pd", "Ni", root / "cur", CURATE_OPTIONS)
-    encode(root / "cur", root / "enc", "PdNiH", "Pd", "Ni")
+    cur = root / "cur"
+    encode(cur / "AH.parquet", cur / "BH.parquet", cur / "pairs.parquet", root / "enc", "PdNiH", "Pd", "Ni")
     return root / "enc"
 
 
@@ -29,6 +30,28 @@ def _data(encoded):
     return xa / 4.0, ca, xb / 4.0, cb
 
 
+def _stage1(encoded, out, checkpoints, options=TRAIN_OPTIONS):
+    train_stage1(domain(encoded, "AH"), domain(encoded, "BH"), out, checkpoints, options, 0, 1)
+
+
+def _transfer(encoded, stage1, out):
+    transfer(
+        encoded / "meta.json",
+        domain(encoded, "AH"),
+        domain(encoded, "BH"),
+        domain(stage1, "x_AHBA1"),
+        domain(stage1, "y_BHAB1"),
+        out,
+        "split",
+    )
+
+
+def _stage2(transfer_dir, out, checkpoints, method, options=TRAIN_OPTIONS, geometry=GEOMETRY):
+    train_stage2(
+        domain(transfer_dir, "AHB_g"), domain(transfer_dir, "BHA_g"), out, checkpoints, method, options, geometry, 0, 1
+    )
+
+
 def _weights(model):
     return [w.numpy() for w in model.weights]
 
@@ -36,6 +59,7 @@ def _weights(model):
 def _train(encoded, ckpt, epochs, options=TRAIN_OPTIONS, data=None):
     tf.keras.utils.set_random_seed(0)
     model = CrossDomainGAN({**options, "epochs": epochs}, 4.0, swap=True)
+    model.compile(**adam_pair(options))
     losses = fit(model, *(data or _data(encoded)), {**options, "epochs": epochs}, 0, ckpt, "stage1")
     return model, losses
 
@@ -80,23 +104,22 @@ def test_nan_loss_stops_with_stage_epoch_term_and_keeps_checkpoint(encoded, tmp_
 
 def test_stage1_learns_better_than_the_mean(encoded, tmp_path):
     options = {**TRAIN_OPTIONS, "hidden_units": 64}
-    train_stage1(encoded, tmp_path / "s1", tmp_path / "ck", {**options, "epochs": 40, "checkpoint_every": 40}, 0, 1)
+    _stage1(encoded, tmp_path / "s1", tmp_path / "ck", {**options, "epochs": 40, "checkpoint_every": 40})
     xa, ca = read_structures(encoded / "AH.npy")
     rec, _ = read_structures(tmp_path / "s1" / "x_AHBA1.npy")
     mask = row_mask(ca).numpy() > 0
     err = np.abs(rec - xa)[mask].mean()
     mean = np.where(mask[..., None], xa, 0).sum(0) / np.maximum(mask.sum(0), 1)[..., None]
     assert err < 0.5 * np.abs(mean[None] - xa)[mask].mean()
-    fake, fake_counts = read_structures(tmp_path / "s1" / "x_AHB1.npy")
+    _fake, fake_counts = read_structures(tmp_path / "s1" / "x_AHB1.npy")
     assert (fake_counts[:, 1] == 0).all() and (fake_counts[:, 2] == ca[:, 1]).all()
 
 
 @pytest.mark.parametrize("method", ["gan", "crystalgan_nogeo", "crystalgan"])
 def test_stage2_methods_train_and_record_losses(encoded, tmp_path, method):
-    train_stage1(encoded, tmp_path / "s1", tmp_path / "ck1", TRAIN_OPTIONS, 0, 1)
-    transfer(encoded, tmp_path / "s1", tmp_path / "tr", "split")
-    geometry = {"d1": 1.8, "d2": 3.0, "form": "hinge"}
-    train_stage2(tmp_path / "tr", tmp_path / "s2", tmp_path / "ck2", method, TRAIN_OPTIONS, geometry, 0, 1)
+    _stage1(encoded, tmp_path / "s1", tmp_path / "ck1")
+    _transfer(encoded, tmp_path / "s1", tmp_path / "tr")
+    _stage2(tmp_path / "tr", tmp_path / "s2", tmp_path / "ck2", method)
     losses = read_table(tmp_path / "s2" / "losses.parquet", LOSSES)
     terms = set(losses["term"])
     assert ("L_geo1" in terms) == (method == "crystalgan")
@@ -106,13 +129,12 @@ def test_stage2_methods_train_and_record_losses(encoded, tmp_path, method):
 
 def test_geometric_loss_trains_the_generators(encoded, tmp_path):
     """With only the geometric terms weighted, stage 2 lowers the geometric loss."""
-    train_stage1(encoded, tmp_path / "s1", tmp_path / "ck1", TRAIN_OPTIONS, 0, 1)
-    transfer(encoded, tmp_path / "s1", tmp_path / "tr", "split")
+    _stage1(encoded, tmp_path / "s1", tmp_path / "ck1")
+    _transfer(encoded, tmp_path / "s1", tmp_path / "tr")
     options = copy.deepcopy(TRAIN_OPTIONS)
     options.update(epochs=60, checkpoint_every=60, learning_rate=1e-3, input_noise=0.0)
     options["lambdas"] = {"l1": 0.0, "l2": 0.0, "l3": 0.0, "l4": 0.0, "l5": 1.0, "l6": 1.0}
-    geometry = {"d1": 1.8, "d2": 3.0, "form": "hinge"}
-    train_stage2(tmp_path / "tr", tmp_path / "s2", tmp_path / "ck2", "crystalgan", options, geometry, 0, 1)
+    _stage2(tmp_path / "tr", tmp_path / "s2", tmp_path / "ck2", "crystalgan", options)
     losses = read_table(tmp_path / "s2" / "losses.parquet", LOSSES)
     geo = losses[losses["term"] == "L_geo1"].set_index("epoch")["value"]
     assert geo.iloc[-5:].mean() < 0.5 * geo.iloc[:5].mean()
@@ -129,8 +151,22 @@ def test_sigkill_then_rerun_resumes_and_matches_uninterrupted(encoded, tmp_path)
     options = json.dumps({**TRAIN_OPTIONS, "epochs": 400, "checkpoint_every": 50})
 
     def cmd(out):
-        return [sys.executable, "-m", "crystalgan.cli", "train-stage1", "--encoded", str(encoded), "--out",
-                str(tmp_path / out), "--checkpoints", str(tmp_path / f"ck_{out}"), "--options", options]
+        return [
+            sys.executable,
+            "-m",
+            "crystalgan.cli",
+            "train-stage1",
+            "--ah",
+            *map(str, domain(encoded, "AH")),
+            "--bh",
+            *map(str, domain(encoded, "BH")),
+            "--out",
+            str(tmp_path / out),
+            "--checkpoints",
+            str(tmp_path / f"ck_{out}"),
+            "--options",
+            options,
+        ]
 
     subprocess.run(cmd("full"), check=True, capture_output=True)
     proc = subprocess.Popen(cmd("killed"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

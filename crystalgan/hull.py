@@ -1,0 +1,143 @@
+"""Hull stage: the convex hull of a system's known phases, all relaxed with one potential.
+
+The references are the curated training binaries and the elements: H as an H2 molecule in
+a box (positions only), each metal as fcc, bcc and hcp (cell and positions), all relaxed with
+the same potential and settings as the candidates; ML energies are never mixed with DFT ones.
+``hull.parquet`` holds every reference (energy, its own energy above the hull, the relaxed
+structure, or the reason it failed); :func:`phase_diagram` rebuilds pymatgen's
+``PhaseDiagram`` of the successful ones for the relax stage and the report.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
+from pymatgen.core import Composition, Lattice, Structure
+
+from crystalgan.artifacts import CURATED, HULL, read_table, write_table
+from crystalgan.prototypes import atomic_volume
+from crystalgan.structures import spacegroup, structure_from_row
+
+log = logging.getLogger(__name__)
+
+H2_BOX = 10.0  # A: edge of the cubic box of the H2 molecule
+H2_BOND = 0.74  # A
+HCP_C_OVER_A = 1.633
+
+
+def element_references(metals: list[str]) -> list[tuple[str, str, Structure]]:
+    """(id, kind, structure) of H2 in a box and of every metal as fcc, bcc and hcp, with the
+    metal's atomic volume."""
+    box = Lattice.cubic(H2_BOX)
+    h2 = Structure(box, ["H", "H"], [[0, 0, 0], [H2_BOND, 0, 0]], coords_are_cartesian=True)
+    out = [("H2", "molecule", h2)]
+    for metal in metals:
+        v = atomic_volume(metal)
+        fcc = Structure(
+            Lattice.cubic((4 * v) ** (1 / 3)), [metal] * 4, [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]
+        )
+        bcc = Structure(Lattice.cubic((2 * v) ** (1 / 3)), [metal] * 2, [[0, 0, 0], [0.5, 0.5, 0.5]])
+        a = (2 * v / (np.sqrt(3) / 2 * HCP_C_OVER_A)) ** (1 / 3)
+        hcp = Structure(
+            Lattice.hexagonal(a, HCP_C_OVER_A * a), [metal] * 2, [[1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]]
+        )
+        out += [(f"{metal}_fcc", "element", fcc.get_primitive_structure()), (f"{metal}_bcc", "element", bcc)]
+        out.append((f"{metal}_hcp", "element", hcp))
+    return out
+
+
+def relaxation_row(structure: Structure, result) -> dict:
+    """The relaxation columns (HULL, RELAXED) of one relaxation result."""
+    s = result.structure
+    return {
+        "energy_per_atom": result.energy_per_atom,
+        "spacegroup": spacegroup(s) if s is not None else "",
+        "steps": result.steps,
+        "converged": result.converged,
+        "cpu_s": result.cpu_s,
+        "reason": result.reason,
+        "lattice": s.lattice.matrix.reshape(-1).tolist() if s is not None else [],
+        "species": [x.specie.symbol for x in s] if s is not None else [],
+        "cart_coords": s.cart_coords.reshape(-1).tolist() if s is not None else [],
+    }
+
+
+def relaxed_structure(row) -> Structure:
+    """The relaxed structure of a HULL or RELAXED row (which must have one)."""
+    return structure_from_row(row)
+
+
+def phase_diagram(hull: pd.DataFrame) -> PhaseDiagram:
+    """pymatgen's PhaseDiagram of the relaxed references (rows with an energy)."""
+    ok = hull[np.isfinite(hull["energy_per_atom"])]
+    entries = [PDEntry(Composition(r.formula), r.energy_per_atom * r.n_atoms, name=r.id) for r in ok.itertuples()]
+    return PhaseDiagram(entries)
+
+
+def e_above_hull(diagram: PhaseDiagram, formula: str, energy_per_atom: float) -> float:
+    """Energy above the hull (eV/atom) of a phase ``formula`` at ``energy_per_atom``; negative
+    below the hull (a new stable phase), NaN without an energy."""
+    if not np.isfinite(energy_per_atom):
+        return float("nan")
+    comp = Composition(formula)
+    entry = PDEntry(comp, energy_per_atom * comp.num_atoms)
+    return float(diagram.get_e_above_hull(entry, allow_negative=True))
+
+
+def hull(
+    ah: Path,
+    bh: Path,
+    metal_a: str,
+    metal_b: str,
+    out: Path,
+    potential: str,
+    fmax: float,
+    steps: int,
+    optimizer: str,
+    threads: int = 1,
+) -> pd.DataFrame:
+    """Relax the references of a system (curated ``ah``, ``bh`` and the elements) into ``out``
+    (hull.parquet) and return it."""
+    from crystalgan.potentials import calculator, relax
+
+    calc = calculator(potential, threads)
+    references = element_references([metal_a, metal_b])
+    for table in (ah, bh):
+        df = read_table(table, CURATED)
+        references += [(row["id"], "binary", structure_from_row(row)) for _, row in df.iterrows()]
+    rows = []
+    for k, (ref_id, kind, s) in enumerate(references, start=1):
+        result = relax(s, calc, fmax, steps, cell=kind != "molecule", optimizer=optimizer)
+        formula = s.composition.formula.replace(" ", "")
+        rows.append({"id": ref_id, "kind": kind, "formula": formula, "n_atoms": len(s), **relaxation_row(s, result)})
+        log.info(
+            "reference %d of %d %s (%s): %.4f eV/atom, %d steps %s",
+            k,
+            len(references),
+            ref_id,
+            formula,
+            result.energy_per_atom,
+            result.steps,
+            result.reason or "converged",
+        )
+    table = pd.DataFrame(rows)
+    elements = table["formula"].map(lambda f: "".join(sorted(e.symbol for e in Composition(f).elements)))
+    for metal in ("H", metal_a, metal_b):
+        elemental = table[elements == metal]
+        if not np.isfinite(elemental["energy_per_atom"]).any():
+            raise RuntimeError(f"no reference of element {metal} relaxed: {'; '.join(elemental['reason'])}")
+    diagram = phase_diagram(table)
+    table["e_above_hull"] = [e_above_hull(diagram, r.formula, r.energy_per_atom) for r in table.itertuples()]
+    write_table(table, out, HULL)
+    on_hull = table.loc[table["e_above_hull"] <= 1e-6, "id"].tolist()
+    log.info(
+        "hull of %d relaxed references (%d failed); on the hull: %s",
+        int(np.isfinite(table["energy_per_atom"]).sum()),
+        int((~np.isfinite(table["energy_per_atom"])).sum()),
+        ", ".join(on_hull),
+    )
+    return table

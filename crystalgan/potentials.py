@@ -1,0 +1,152 @@
+"""Universal interatomic potentials as ASE calculators, and relaxation of one structure with one.
+
+A potential is named in config (``relax.potential``); :data:`POTENTIALS` maps the name to
+the packages it needs and a function that builds its ASE calculator, so another potential
+is one more entry. CHGNet (PyPI ``chgnet``, pretrained weights inside the wheel, torch) is
+the default. This module is imported only by the relaxation stages, which run in their own
+processes: torch and TensorFlow never share one.
+
+Relaxation is an ASE optimizer (``relax.optimizer``: LBFGS by default, which needs about 40%
+fewer CPU seconds than FIRE for the same energies on the shipped prototypes) on the atoms
+and, for crystals, on the cell through ``FrechetCellFilter``, until every force is below
+``fmax`` or ``steps`` are spent. Whatever
+goes wrong becomes the ``reason`` of the result, never an exception: the potential raising,
+NaN energies or forces, a cell that swells or shrinks beyond sane bounds, atoms collapsing
+onto each other, or the step limit.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from pymatgen.core import Structure
+
+log = logging.getLogger(__name__)
+
+INSTALL = "pip install -e '.[relax]' (or snakemake --sdm conda, envs/relax.yaml)"
+OPTIMIZERS = ("LBFGS", "BFGS", "FIRE")  # ASE optimizers a relaxation can use
+MIN_PAIR = 0.5  # A: closer atoms have collapsed
+VOLUME_PER_ATOM = (2.0, 80.0)  # A^3 per atom: outside, the cell has collapsed or exploded
+
+
+def _chgnet(device: str):
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    return CHGNetCalculator(use_device=device, on_isolated_atoms="ignore")
+
+
+@dataclass(frozen=True)
+class Potential:
+    packages: tuple[str, ...]  # importable modules it needs
+    calculator: object  # device -> ASE calculator
+
+
+POTENTIALS = {"chgnet": Potential(("torch", "chgnet"), _chgnet)}
+
+
+class PotentialUnavailable(RuntimeError):
+    """The potential's packages are not installed."""
+
+
+def require(name: str) -> Potential:
+    """The registered potential ``name``; PotentialUnavailable naming the install command
+    when its packages are missing, ValueError when the name is unknown."""
+    if name not in POTENTIALS:
+        raise ValueError(f"unknown potential {name!r} (one of {', '.join(POTENTIALS)})")
+    potential = POTENTIALS[name]
+    missing = [p for p in potential.packages if importlib.util.find_spec(p) is None]
+    if missing:
+        raise PotentialUnavailable(f"potential {name!r} needs {', '.join(missing)}: install with {INSTALL}")
+    return potential
+
+
+def device() -> str:
+    """'cuda' where torch sees a GPU, else 'cpu'."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def calculator(name: str, threads: int = 1):
+    """The ASE calculator of potential ``name`` on this machine's best device."""
+    potential = require(name)
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+    warnings.filterwarnings("ignore", module="chgnet")  # per-call tensor warnings, not ours to fix
+    where = device()
+    log.info("potential %s on %s (torch %s, %d thread(s))", name, where, torch.__version__, threads)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return potential.calculator(where)
+
+
+@dataclass
+class Relaxed:
+    """What relaxing one structure gave: the structure (None where it failed) and how."""
+
+    structure: Structure | None
+    energy: float  # eV, total (NaN where it failed)
+    steps: int
+    converged: bool
+    cpu_s: float
+    reason: str = ""
+
+    @property
+    def energy_per_atom(self) -> float:
+        return self.energy / len(self.structure) if self.structure is not None else float("nan")
+
+
+def relax(
+    structure: Structure, calc, fmax: float, steps: int, cell: bool = True, optimizer: str = OPTIMIZERS[0]
+) -> Relaxed:
+    """Relax ``structure`` (positions, and the cell where ``cell``) with the ASE calculator ``calc``
+    and the ASE ``optimizer``."""
+    from ase import optimize
+    from ase.filters import FrechetCellFilter
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r} (one of {', '.join(OPTIMIZERS)})")
+
+    t0 = time.process_time()
+    atoms = AseAtomsAdaptor.get_atoms(structure)
+    atoms.calc = calc
+    taken = 0
+    try:
+        run = getattr(optimize, optimizer)(FrechetCellFilter(atoms) if cell else atoms, logfile=None)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            converged = bool(run.run(fmax=fmax, steps=steps))
+            taken = run.nsteps
+            energy = float(atoms.get_potential_energy())
+            forces = atoms.get_forces()
+    except Exception as exc:  # the potential may fail on any input
+        return Relaxed(None, float("nan"), taken, False, time.process_time() - t0, f"potential failed: {exc}"[:300])
+    cpu = time.process_time() - t0
+    relaxed = AseAtomsAdaptor.get_structure(atoms)
+    problem = _problem(relaxed, energy, forces, cell)
+    if problem:
+        return Relaxed(None, float("nan"), taken, False, cpu, problem)
+    reason = "" if converged else f"step limit: {steps} steps without max force < {fmax} eV/A"
+    return Relaxed(relaxed, energy, taken, converged, cpu, reason)
+
+
+def _problem(s: Structure, energy: float, forces: np.ndarray, cell: bool) -> str:
+    if not (np.isfinite(energy) and np.isfinite(forces).all()):
+        return "non-finite energy or forces"
+    if not np.isfinite(s.lattice.matrix).all() or not np.isfinite(s.cart_coords).all():
+        return "non-finite cell or positions"
+    per_atom = s.volume / len(s)
+    if cell and not VOLUME_PER_ATOM[0] <= per_atom <= VOLUME_PER_ATOM[1]:
+        return f"volume {per_atom:.3g} A^3 per atom outside {VOLUME_PER_ATOM} (cell collapsed or exploded)"
+    if len(s) > 1:
+        d = s.distance_matrix + np.eye(len(s)) * 1e9
+        if d.min() < MIN_PAIR:
+            return f"atoms collapsed: two are {d.min():.3f} A apart (< {MIN_PAIR} A)"
+    return ""

@@ -1,0 +1,195 @@
+"""Relax stage: the valid unique candidates of a run, relaxed with a universal potential and
+judged as materials: energy above the hull, symmetry, and S.U.N. on the relaxed structures.
+
+The shortlist is the run's valid unique candidates, optionally ranked by the energy above the
+hull of a single-point energy and capped at ``max_per_run``. Each is optionally symmetrized
+first (spglib at ``symprec``: the idealised primitive standard cell of the group found, where
+it is not P1), then relaxed (cell and positions; see :mod:`crystalgan.potentials`). A relaxed candidate is unique when
+StructureMatcher matches it to no earlier relaxed one of the run, novel when it matches no
+relaxed training binary (novel_framework: not even when every atom is one species, so that
+an ordered substitution of a binary is not a new framework), stable when its
+energy above the hull is at most ``stable`` eV/atom, and S.U.N. when all three hold
+(MatterGen's definition). Failures are rows with a reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pymatgen.analysis.structure_matcher import StructureMatcher
+from pymatgen.core import Structure
+
+from crystalgan.artifacts import FILTERED, HULL, RELAXED, read_json, read_structures, read_table, write_table
+from crystalgan.filter import run_info
+from crystalgan.hull import e_above_hull, phase_diagram, relaxation_row, relaxed_structure
+from crystalgan.structures import decode_structure
+
+log = logging.getLogger(__name__)
+
+SYMPREC = 0.1  # A: tolerance of the space group reported for relaxed structures (and their CIFs)
+
+Domain = tuple[Path, Path]  # tensors [N, 4, 18, 3] and counts [N, 3] of encoded structures
+
+
+def symmetrized(s: Structure, symprec: float) -> tuple[Structure, str]:
+    """The idealised primitive standard cell of the space group spglib finds at ``symprec``,
+    and its symbol; ``s`` and "" where it finds only P1 (or ``symprec`` is 0)."""
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    if symprec <= 0:
+        return s, ""
+    try:
+        analyzer = SpacegroupAnalyzer(s, symprec=symprec)
+        if analyzer.get_space_group_number() == 1:
+            return s, ""
+        return analyzer.get_primitive_standard_structure(), analyzer.get_space_group_symbol()
+    except Exception:  # spglib fails on some distorted cells: relax them as they are
+        return s, ""
+
+
+def shortlist(candidates: list[tuple[int, Structure]], calc, diagram, cap: int | None, rank: bool) -> list:
+    """(candidate, structure, single-point energy above the hull) of the candidates to relax:
+    all, or the ``cap`` first, or with ``rank`` the ``cap`` lowest in single-point energy above the hull."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    scored = []
+    for k, s in candidates:
+        e = float("nan")
+        if rank:
+            atoms = AseAtomsAdaptor.get_atoms(s)
+            atoms.calc = calc
+            try:
+                energy = float(atoms.get_potential_energy()) / len(s)
+            except Exception:  # ranked last; the relaxation reports the failure
+                energy = float("nan")
+            e = e_above_hull(diagram, s.composition.formula, energy)
+        scored.append((k, s, e))
+    if rank:
+        scored.sort(key=lambda t: (not np.isfinite(t[2]), t[2] if np.isfinite(t[2]) else 0.0, t[0]))
+    return scored if cap is None else scored[:cap]
+
+
+def framework(s: Structure) -> Structure:
+    """``s`` with every atom the same dummy species: its framework, reduced as such (so an
+    ordered substitution of a binary's sites has that binary's framework)."""
+    out = s.copy()
+    out.replace_species({el: "X0+" for el in s.composition.elements})
+    return out
+
+
+def judge_relaxed(df: pd.DataFrame, training: list[Structure], stable: float) -> None:
+    """Fill unique, duplicate_of, novel, novel_framework, stable and sun of the relaxed rows of ``df``."""
+    matcher = StructureMatcher()
+    frameworks = [framework(t) for t in training]
+    seen: list[tuple[int, Structure]] = []
+    for i, row in df.iterrows():
+        if not row["relaxed"]:
+            continue
+        s = relaxed_structure(row)
+        twin = next((k for k, t in seen if matcher.fit(t, s)), None)
+        df.loc[i, "duplicate_of"] = -1 if twin is None else twin
+        df.loc[i, "unique"] = twin is None
+        if twin is None:
+            seen.append((int(row["candidate"]), s))
+            df.loc[i, "novel"] = not any(matcher.fit(t, s) for t in training)
+            mine = framework(s)
+            df.loc[i, "novel_framework"] = not any(matcher.fit(t, mine) for t in frameworks)
+    df["stable"] = df["relaxed"] & (df["e_above_hull"] <= stable)
+    df["sun"] = df["stable"] & df["unique"] & df["novel"]
+
+
+def relax_run(
+    filtered: Path,
+    candidates: Domain,
+    info: Path,
+    hull: Path,
+    out: Path,
+    structures: Path,
+    options: dict,
+    threads: int = 1,
+) -> pd.DataFrame:
+    """``relaxed.parquet`` (``out``) of a run's valid unique candidates; relaxed structures as
+    CIF (symmetrized where a group is found at symprec 0.1) and POSCAR in ``structures``."""
+    from pymatgen.io.cif import CifWriter
+
+    from crystalgan.potentials import calculator, relax
+
+    info = read_json(info)
+    flags = read_table(filtered, FILTERED)
+    x, counts = read_structures(*candidates)
+    references = read_table(hull, HULL)
+    diagram = phase_diagram(references)
+    training = [
+        relaxed_structure(r) for _, r in references[references["kind"] == "binary"].iterrows() if len(r["lattice"])
+    ]
+    keep = flags.loc[flags["valid"] & flags["unique"], "candidate"].tolist()
+    calc = calculator(options["potential"], threads) if keep else None
+    cap = None if options["max_per_run"] == "all" else int(options["max_per_run"])
+    chosen = shortlist(
+        [(k, decode_structure(x[k], counts[k], info["A"], info["B"])) for k in keep],
+        calc,
+        diagram,
+        cap,
+        options["rank"],
+    )
+    log.info("%d valid unique candidates, %d to relax", len(keep), len(chosen))
+    structures = Path(structures)
+    structures.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n, (k, s, single_point) in enumerate(chosen, start=1):
+        start, group = symmetrized(s, options["symprec"])
+        result = relax(start, calc, options["fmax"], options["steps"], optimizer=options["optimizer"])
+        row = {
+            "candidate": k,
+            "formula": start.composition.formula.replace(" ", ""),
+            "n_atoms": len(start),
+            "single_point_e_above_hull": single_point,
+            "symmetrized": group,
+            **relaxation_row(start, result),
+            "relaxed": result.structure is not None,
+            "e_above_hull": e_above_hull(diagram, start.composition.formula, result.energy_per_atom),
+            "unique": False,
+            "duplicate_of": -1,
+            "novel": False,
+            "novel_framework": False,
+            "cif": "",
+            "poscar": "",
+        }
+        if result.structure is not None:
+            stem = structures / f"cand_{k:06d}"
+            CifWriter(result.structure, symprec=SYMPREC).write_file(f"{stem}.cif")
+            result.structure.to(filename=f"{stem}.vasp", fmt="poscar")
+            row.update(cif=f"{stem}.cif", poscar=f"{stem}.vasp")
+        rows.append(row)
+        log.info(
+            "relaxed %d of %d: candidate %d %s%s, %d steps, %.1f CPU-s, E_hull %.3f eV/atom, %s %s",
+            n,
+            len(chosen),
+            k,
+            row["formula"],
+            f" (symmetrized {group})" if group else "",
+            result.steps,
+            result.cpu_s,
+            row["e_above_hull"],
+            row["spacegroup"],
+            result.reason,
+        )
+    df = pd.DataFrame(rows, columns=RELAXED.names)
+    df = df.astype({"unique": bool, "novel": bool, "novel_framework": bool, "relaxed": bool, "converged": bool})
+    judge_relaxed(df, training, options["stable"])
+    write_table(df, out, RELAXED, run_info(info))
+    log.info(
+        "%d relaxed (%d converged), %d unique, %d stable (E_hull <= %g), %d S.U.N., %d not P1; %.1f CPU-s each",
+        int(df["relaxed"].sum()),
+        int(df["converged"].sum()),
+        int(df["unique"].sum()),
+        int(df["stable"].sum()),
+        options["stable"],
+        int(df["sun"].sum()),
+        int((df["relaxed"] & (df["spacegroup"] != "P1")).sum()),
+        df["cpu_s"].mean() if len(df) else 0.0,
+    )
+    return df

@@ -1,0 +1,137 @@
+"""Relax stage: candidates relaxed with the potential, judged on their relaxed structures;
+every failure a row with its reason."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from pymatgen.core import Composition, Lattice, Structure
+
+from conftest import DEFAULTS
+from crystalgan.artifacts import FILTERED, HULL, RELAXED, read_run, read_table, write_structures, write_table
+from crystalgan.hull import e_above_hull, phase_diagram
+from crystalgan.structures import encode_structure
+
+pytest.importorskip("chgnet", reason="the relax extra is not installed: pip install -e '.[relax]'")
+
+OPTIONS = {**DEFAULTS["relax"], "steps": 60, "max_per_run": "all", "rank": False}
+
+
+def rocksalt_ternary(a: float, shake: float = 0.0, seed: int = 0) -> Structure:
+    """Pd4H4 rocksalt with one Pd made Ni (Cu3Au-type metals, Pm-3m), optionally shaken."""
+    s = Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    s.replace(0, "Ni")
+    if shake:
+        rng = np.random.default_rng(seed)
+        s = Structure(
+            s.lattice, s.species, s.cart_coords + rng.normal(0, shake, (len(s), 3)), coords_are_cartesian=True
+        )
+    return s
+
+
+def write_run(folder, structures, valid):
+    """A run's candidates and its filtered table (only the columns the relax stage reads matter)."""
+    folder.mkdir(parents=True)
+    enc = [encode_structure(s, "Pd", "Ni") for s in structures]
+    write_structures(np.stack([e[0] for e in enc]), np.stack([e[1] for e in enc]), folder / "candidates.npy")
+    info = {"system": "PdNiH", "A": "Pd", "B": "Ni", "method": "crystalgan", "seed": 0}
+    (folder / "candidates.json").write_text(json.dumps(info))
+    n = len(structures)
+    df = pd.DataFrame({name: pd.Series([None] * n) for name in FILTERED.names})
+    df["candidate"], df["poscar"], df["formula"], df["reason"], df["spacegroup"] = np.arange(n), "", "", "", ""
+    df[["n_H", "n_A", "n_B"]] = 1
+    for col in [c for c in FILTERED.names if c.startswith(("min_", "max_"))]:
+        df[col] = np.nan
+    df["duplicate_of"] = -1
+    df["valid"] = df["unique"] = df["is_ternary"] = valid
+    df["novel"] = df["novel_framework"] = df["cdvae_valid"] = df["switendick"] = df["valid_data_bounds"] = False
+    write_table(df, folder / "filtered.parquet", FILTERED, info)
+    return folder
+
+
+def run_relax(folder, hull, **options):
+    from crystalgan.relax import relax_run
+
+    return relax_run(
+        folder / "filtered.parquet",
+        (folder / "candidates.npy", folder / "candidates_counts.npy"),
+        folder / "candidates.json",
+        hull,
+        folder / "relaxed.parquet",
+        folder / "relaxed",
+        {**OPTIONS, **options},
+    )
+
+
+def test_relaxed_candidates_are_judged_on_their_relaxed_structures(pdni_hull, tmp_path):
+    structures = [rocksalt_ternary(4.0), rocksalt_ternary(4.0, 0.08, 1), rocksalt_ternary(3.7), rocksalt_ternary(4.1)]
+    folder = write_run(tmp_path / "run", structures, valid=[True, True, False, True])
+    df = run_relax(folder, pdni_hull)
+    assert df["candidate"].tolist() == [0, 1, 3]  # the valid unique ones
+    assert df["relaxed"].all() and (df["steps"] > 0).all() and (df["cpu_s"] > 0).all()
+    assert df["symmetrized"][0] == "Pm-3m" and df["spacegroup"][0] == "Pm-3m"  # Cu3Au-type metals
+    # All three relax to the same crystal: the shaken copy and the strained one are not new.
+    assert df["unique"].tolist() == [True, False, False] and df["duplicate_of"].tolist() == [-1, 0, 0]
+    assert df["novel"][0] and not df["novel_framework"][0]  # a binary's framework with one Ni
+    diagram = phase_diagram(read_table(pdni_hull, HULL))
+    assert df["e_above_hull"][0] == pytest.approx(e_above_hull(diagram, "Pd3NiH4", df["energy_per_atom"][0]))
+    assert df["stable"].tolist() == (df["e_above_hull"] <= 0.1).tolist()
+    assert df["sun"].tolist() == (df["stable"] & df["unique"] & df["novel"]).tolist()
+    cif = Structure.from_file(df["cif"][0])
+    assert (
+        cif.composition.reduced_composition == Composition("Pd3NiH4")
+        and (tmp_path / "run" / "relaxed" / "cand_000000.vasp").exists()
+    )
+    assert read_run(folder / "relaxed.parquet")["method"] == "crystalgan"
+    pd.testing.assert_frame_equal(read_table(folder / "relaxed.parquet", RELAXED), df[RELAXED.names], check_dtype=False)
+
+
+def test_energy_above_hull_is_reproducible_to_a_mev(pdni_hull, tmp_path):
+    a = run_relax(write_run(tmp_path / "a", [rocksalt_ternary(4.0, 0.05, 3)], [True]), pdni_hull)
+    b = run_relax(write_run(tmp_path / "b", [rocksalt_ternary(4.0, 0.05, 3)], [True]), pdni_hull)
+    assert abs(a["e_above_hull"][0] - b["e_above_hull"][0]) < 1e-3
+
+
+def test_cap_and_ranking_choose_the_lowest_single_point_energies(pdni_hull, tmp_path):
+    # squeezed, near equilibrium (shaken), stretched
+    structures = [rocksalt_ternary(3.3), rocksalt_ternary(4.0, 0.1, 5), rocksalt_ternary(5.0)]
+    df = run_relax(
+        write_run(tmp_path / "run", structures, [True] * 3), pdni_hull, max_per_run=1, rank=True, steps=1, symprec=0
+    )
+    assert len(df) == 1 and df["candidate"].tolist() == [1]
+    assert np.isfinite(df["single_point_e_above_hull"][0])
+    assert not df["converged"][0] and df["reason"][0].startswith(
+        "step limit: 1 steps"
+    )  # too few steps: a row, no crash
+
+
+def test_failures_are_rows_with_reasons():
+    from ase.calculators.emt import EMT
+    from ase.calculators.lj import LennardJones
+
+    from crystalgan.potentials import _problem, relax
+
+    s = rocksalt_ternary(4.0)
+    nan = relax(s, LennardJones(sigma=float("nan")), 0.1, 5)
+    assert nan.structure is None and ("non-finite" in nan.reason or nan.reason.startswith("potential failed"))
+    mg = Structure(Lattice.cubic(3.0), ["Mg", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    failed = relax(mg, EMT(), 0.1, 5)  # EMT has no parameters for Mg: the potential raises
+    assert failed.structure is None and failed.reason.startswith("potential failed") and not failed.converged
+    collapsed = Structure(Lattice.cubic(3.0), ["Pd", "H"], [[0, 0, 0], [0.05, 0, 0]])
+    assert "atoms collapsed" in _problem(collapsed, -1.0, np.zeros((2, 3)), True)
+    blown = Structure(Lattice.cubic(30.0), ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    assert "cell collapsed or exploded" in _problem(blown, -1.0, np.zeros((2, 3)), True)
+
+
+def test_missing_potential_packages_name_the_install_command(monkeypatch):
+    import importlib.util
+
+    from crystalgan.potentials import PotentialUnavailable, require
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "chgnet" else real(name))
+    with pytest.raises(PotentialUnavailable, match=r"needs chgnet: install with pip install -e '\.\[relax\]'"):
+        require("chgnet")
+    with pytest.raises(ValueError, match="unknown potential 'mattersim'"):
+        require("mattersim")
