@@ -26,11 +26,9 @@ from crystalgan.artifacts import (
     STRUCTURE_SHAPE,
     read_json,
     read_structures,
-    write_json,
-    write_structures,
 )
 from crystalgan.methods import method as registered
-from crystalgan.structures import decode_structure, encode_structure, write_poscars
+from crystalgan.structures import decode_structure, encode_structure, write_candidates
 from crystalgan.transfer import double_cell
 
 log = logging.getLogger(__name__)
@@ -122,19 +120,5 @@ def baseline(
     binaries = [read_structures(*domain) for domain in binaries]
     ternaries = [read_structures(*domain) for domain in ternaries]
     x, c = make(binaries, ternaries, samples, rng, meta["A"], meta["B"])
-    out = Path(out)
-    write_structures(x, c, out / "candidates.npy")
-    write_poscars(x, c, meta["A"], meta["B"], out / "poscar", f"{meta['system']} {method} seed{seed}")
-    write_json(
-        {
-            "system": meta["system"],
-            "A": meta["A"],
-            "B": meta["B"],
-            "method": method,
-            "seed": seed,
-            "samples": samples,
-            "model": "baseline",
-        },
-        out / "candidates.json",
-    )
+    write_candidates(x, c, meta, method, seed, out, model="baseline")
     log.info("%s: %d candidates written to %s", method, samples, out)

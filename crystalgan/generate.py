@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from crystalgan.artifacts import STRUCTURE_SHAPE, read_json, read_structures, write_json, write_structures
+from crystalgan.artifacts import STRUCTURE_SHAPE, read_json, read_structures
 from crystalgan.methods import method as registered
 from crystalgan.models import row_mask
-from crystalgan.structures import write_poscars
+from crystalgan.structures import write_candidates
 from crystalgan.train import load_model
 
 log = logging.getLogger(__name__)
@@ -78,21 +78,6 @@ def generate(
                 y, cy = gen(tf.constant(xin), tf.constant(cin))
             out_x[sel] = y.numpy() * model.scale
             out_c[sel] = cy.numpy()
-    out = Path(out)
-    write_structures(out_x, out_c, out / "candidates.npy")
-    poscar_dir = out / "poscar"
-    write_poscars(out_x, out_c, meta["A"], meta["B"], poscar_dir, f"{meta['system']} {method} seed{seed}")
-    write_json(
-        {
-            "system": meta["system"],
-            "A": meta["A"],
-            "B": meta["B"],
-            "method": method,
-            "seed": seed,
-            "samples": samples,
-            "model": info["kind"],
-            "inputs": {"side": [names[s] for s in side], "index": index.tolist()},
-        },
-        out / "candidates.json",
-    )
+    sources = {"side": [names[s] for s in side], "index": index.tolist()}
+    write_candidates(out_x, out_c, meta, method, seed, out, model=info["kind"], inputs=sources)
     log.info("%s: %d candidates written to %s", method, samples, out)
