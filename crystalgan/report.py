@@ -323,14 +323,15 @@ def plot_phase_diagram(hull: pd.DataFrame, relaxations: pd.DataFrame, path: Path
 
     references = phase_diagram(hull)
     sun = relaxations[(relaxations["system"] == hull["system"].iloc[0]) & relaxations["sun"]]
-    entries = list(references.all_entries) + [
-        PDEntry(Composition(r.formula), r.energy_per_atom * r.n_atoms, name=f"{r.method} {r.candidate}")
+    entries = [PDEntry(e.composition, e.energy, name=e.composition.reduced_formula) for e in references.all_entries]
+    entries += [
+        PDEntry(Composition(r.formula), r.energy_per_atom * r.n_atoms, name=Composition(r.formula).reduced_formula)
         for r in sun.itertuples()
     ]
     plotter = PDPlotter(PhaseDiagram(entries), show_unstable=0.2, backend="matplotlib")
     ax = plotter.get_plot(label_unstable=False)
     fig = ax.figure if hasattr(ax, "figure") else plt.gcf()
-    fig.suptitle(f"{hull['system'].iloc[0]}: relaxed references and {len(sun)} S.U.N. candidates")
+    fig.suptitle(f"{hull['system'].iloc[0]}: relaxed references and {len(sun)} S.U.N. candidates", y=0.02, va="bottom")
     fig.savefig(path, dpi=90)
     plt.close(fig)
 
