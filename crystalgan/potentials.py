@@ -117,17 +117,27 @@ def relax(
     t0 = time.process_time()
     atoms = AseAtomsAdaptor.get_atoms(structure)
     atoms.calc = calc
-    taken = 0
+    run = getattr(optimize, optimizer)(FrechetCellFilter(atoms) if cell else atoms, logfile=None)
+
+    def guard():  # a collapsing cell grows the potential's neighbour graph without bound: stop it early
+        problem = _geometry_problem(atoms.cell.volume / len(atoms), atoms, cell)
+        if problem:
+            raise Diverged(problem)
+
+    run.attach(guard)
     try:
-        run = getattr(optimize, optimizer)(FrechetCellFilter(atoms) if cell else atoms, logfile=None)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             converged = bool(run.run(fmax=fmax, steps=steps))
-            taken = run.nsteps
             energy = float(atoms.get_potential_energy())
             forces = atoms.get_forces()
+    except Diverged as exc:
+        return Relaxed(None, float("nan"), run.nsteps, False, time.process_time() - t0, str(exc))
     except Exception as exc:  # the potential may fail on any input
-        return Relaxed(None, float("nan"), taken, False, time.process_time() - t0, f"potential failed: {exc}"[:300])
+        return Relaxed(
+            None, float("nan"), run.nsteps, False, time.process_time() - t0, f"potential failed: {exc}"[:300]
+        )
+    taken = run.nsteps
     cpu = time.process_time() - t0
     relaxed = AseAtomsAdaptor.get_structure(atoms)
     problem = _problem(relaxed, energy, forces, cell)
@@ -137,16 +147,29 @@ def relax(
     return Relaxed(relaxed, energy, taken, converged, cpu, reason)
 
 
+class Diverged(RuntimeError):
+    """A relaxation left sane geometry; the message says how."""
+
+
 def _problem(s: Structure, energy: float, forces: np.ndarray, cell: bool) -> str:
+    """Why a relaxed structure is no result ("" where it is one)."""
     if not (np.isfinite(energy) and np.isfinite(forces).all()):
         return "non-finite energy or forces"
     if not np.isfinite(s.lattice.matrix).all() or not np.isfinite(s.cart_coords).all():
         return "non-finite cell or positions"
-    per_atom = s.volume / len(s)
-    if cell and not VOLUME_PER_ATOM[0] <= per_atom <= VOLUME_PER_ATOM[1]:
-        return f"volume {per_atom:.3g} A^3 per atom outside {VOLUME_PER_ATOM} (cell collapsed or exploded)"
-    if len(s) > 1:
-        d = s.distance_matrix + np.eye(len(s)) * 1e9
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    return _geometry_problem(s.volume / len(s), AseAtomsAdaptor.get_atoms(s), cell)
+
+
+def _geometry_problem(volume_per_atom: float, atoms, cell: bool) -> str:
+    """A cell beyond VOLUME_PER_ATOM (when the cell relaxes) or atoms closer than MIN_PAIR."""
+    if not np.isfinite(volume_per_atom) or not np.isfinite(atoms.positions).all():
+        return "non-finite cell or positions"
+    if cell and not VOLUME_PER_ATOM[0] <= volume_per_atom <= VOLUME_PER_ATOM[1]:
+        return f"volume {volume_per_atom:.3g} A^3 per atom outside {VOLUME_PER_ATOM} (cell collapsed or exploded)"
+    if len(atoms) > 1:
+        d = atoms.get_all_distances(mic=True) + np.eye(len(atoms)) * 1e9
         if d.min() < MIN_PAIR:
             return f"atoms collapsed: two are {d.min():.3f} A apart (< {MIN_PAIR} A)"
     return ""

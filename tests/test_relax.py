@@ -118,6 +118,14 @@ def test_failures_are_rows_with_reasons():
     mg = Structure(Lattice.cubic(3.0), ["Mg", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     failed = relax(mg, EMT(), 0.1, 5)  # EMT has no parameters for Mg: the potential raises
     assert failed.structure is None and failed.reason.startswith("potential failed") and not failed.converged
+    # A strongly repulsive pair potential blows the cell up: stopped as soon as it leaves the bounds.
+    blowing = relax(
+        Structure(Lattice.cubic(3.0), ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+        LennardJones(sigma=5.0, epsilon=1.0, rc=12.0),
+        0.01,
+        200,
+    )
+    assert blowing.structure is None and "cell collapsed or exploded" in blowing.reason and blowing.steps < 200
     collapsed = Structure(Lattice.cubic(3.0), ["Pd", "H"], [[0, 0, 0], [0.05, 0, 0]])
     assert "atoms collapsed" in _problem(collapsed, -1.0, np.zeros((2, 3)), True)
     blown = Structure(Lattice.cubic(30.0), ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])
