@@ -336,16 +336,20 @@ def test_conda_envs_pin_the_same_versions_as_pyproject():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     wanted = {Requirement(r).name: str(Requirement(r).specifier) for r in project["project"]["dependencies"]}
+    relax = {
+        Requirement(r).name: str(Requirement(r).specifier) for r in project["project"]["optional-dependencies"]["relax"]
+    }
     orchestration = {"snakemake", "snakemake-executor-plugin-slurm", "pygments"}  # the env runs jobs, not Snakemake
-    for env in ("crystalgan.yaml", "crystalgan-gpu.yaml"):
+    for env, extra in (("crystalgan.yaml", {}), ("crystalgan-gpu.yaml", {}), ("relax.yaml", relax)):
         spec = yaml.safe_load((ROOT / "envs" / env).read_text())
         pip = next(d["pip"] for d in spec["dependencies"] if isinstance(d, dict))
         pinned = {Requirement(r).name: str(Requirement(r).specifier) for r in pip if not r.startswith("-e")}
         assert "-e .." in pip, f"{env} must install the crystalgan package itself"
-        for name, specifier in wanted.items():
+        for name, specifier in {**wanted, **extra}.items():
             if name in orchestration:
                 continue
             assert pinned.get(name) == specifier, f"{env}: {name} {pinned.get(name)} != pyproject {specifier}"
+    assert "torch" not in (ROOT / "envs" / "crystalgan-gpu.yaml").read_text(), "torch stays out of the training env"
 
 
 def test_training_jobs_claim_a_gpu_only_where_nvidia_smi_lists_one(tmp_path, monkeypatch):
