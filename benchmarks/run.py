@@ -92,20 +92,26 @@ def bench_training(work: Path) -> None:
             print(f"| {stage} | {batch} | {seconds * 1e3:.1f} | {seconds * 1000 * epoch_steps:.1f} |")
 
 
-def random_candidates(n: int, seed: int = 0):
-    """n perturbed ternaries from the shipped prototypes (one Pd of each replaced by Ni)."""
+def shipped_ternaries() -> list:
+    """The shipped Pd-H prototypes with more than one Pd, the last Pd of each made Ni."""
     from pymatgen.core import Structure
 
-    from crystalgan.structures import encode_structure
-
-    rng = np.random.default_rng(seed)
-    base = []
+    out = []
     for path in sorted((ROOT / "resources/poscar/PdH").iterdir()):
         s = Structure.from_file(path)
         pd_sites = [i for i, x in enumerate(s) if x.specie.symbol == "Pd"]
         if len(pd_sites) > 1:
             s.replace(pd_sites[-1], "Ni")
-            base.append(encode_structure(s, "Pd", "Ni"))
+            out.append(s)
+    return out
+
+
+def random_candidates(n: int, seed: int = 0):
+    """n perturbed ternaries from the shipped prototypes (one Pd of each replaced by Ni)."""
+    from crystalgan.structures import encode_structure
+
+    rng = np.random.default_rng(seed)
+    base = [encode_structure(s, "Pd", "Ni") for s in shipped_ternaries()]
     idx = rng.integers(0, len(base), n)
     x = np.stack([base[i][0] for i in idx])
     c = np.stack([base[i][1] for i in idx])

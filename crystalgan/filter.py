@@ -86,10 +86,18 @@ def filter_candidates(
 
 
 def judge_candidates(
-    candidates: Domain, info: dict, binaries: list[Structure], d1: float, d2: float, processes: int, part=(1, 1)
+    candidates: Domain,
+    x: np.ndarray,
+    counts: np.ndarray,
+    info: dict,
+    binaries: list[Structure],
+    d1: float,
+    d2: float,
+    processes: int,
+    part=(1, 1),
 ) -> pd.DataFrame:
-    """Geometry verdicts of part ``part`` of the candidates (described by ``info``)."""
-    x, counts = read_structures(*candidates)
+    """Geometry verdicts of part ``part`` of the candidates ``x``, ``counts`` read from
+    ``candidates`` (described by ``info``)."""
     names = ("H", info["A"], info["B"])
     windows = element_windows(binaries, info["A"], info["B"])
     poscar_dir = Path(candidates[0]).parent / "poscar"
@@ -101,7 +109,8 @@ def write_part(
 ) -> None:
     """Verdicts of one part of the candidates (a scattered filter job) into ``out``."""
     info = read_json(info)
-    df = judge_candidates(candidates, info, binary_structures(curated), d1, d2, processes, part)
+    x, counts = read_structures(*candidates)
+    df = judge_candidates(candidates, x, counts, info, binary_structures(curated), d1, d2, processes, part)
     write_table(df, out, FILTERED, run_info(info))
     log.info("part %d of %d: %d candidates, %d valid", *part, len(df), int(df["valid"].sum()))
 
@@ -124,13 +133,13 @@ def write_filtered(
     info = read_json(info)
     binaries = binary_structures(curated)
     training = binaries + transfer_structures(transfer, info["A"], info["B"])
+    x, counts = read_structures(*candidates)
     if parts:
         df = pd.concat([read_table(p, FILTERED) for p in parts]).sort_values("candidate")
     else:
         t0 = time.perf_counter()
-        df = judge_candidates(candidates, info, binaries, d1, d2, processes)
+        df = judge_candidates(candidates, x, counts, info, binaries, d1, d2, processes)
         log.info("geometry verdicts of %d candidates in %.1f s", len(df), time.perf_counter() - t0)
-    x, counts = read_structures(*candidates)
     if df["candidate"].tolist() != list(range(len(x))):
         raise ValueError(f"{candidates[0]}: verdicts cover {len(df)} rows, not each of the {len(x)} candidates once")
     df = df.reset_index(drop=True)

@@ -50,7 +50,7 @@ def element_references(metals: list[str]) -> list[tuple[str, str, Structure]]:
     return out
 
 
-def relaxation_row(structure: Structure, result) -> dict:
+def relaxation_row(result) -> dict:
     """The relaxation columns (HULL, RELAXED) of one relaxation result."""
     s = result.structure
     return {
@@ -64,11 +64,6 @@ def relaxation_row(structure: Structure, result) -> dict:
         "species": [x.specie.symbol for x in s] if s is not None else [],
         "cart_coords": s.cart_coords.reshape(-1).tolist() if s is not None else [],
     }
-
-
-def relaxed_structure(row) -> Structure:
-    """The relaxed structure of a HULL or RELAXED row (which must have one)."""
-    return structure_from_row(row)
 
 
 def phase_diagram(hull: pd.DataFrame) -> PhaseDiagram:
@@ -113,7 +108,7 @@ def hull(
     for k, (ref_id, kind, s) in enumerate(references, start=1):
         result = relax(s, calc, fmax, steps, cell=kind != "molecule", optimizer=optimizer)
         formula = s.composition.formula.replace(" ", "")
-        rows.append({"id": ref_id, "kind": kind, "formula": formula, "n_atoms": len(s), **relaxation_row(s, result)})
+        rows.append({"id": ref_id, "kind": kind, "formula": formula, "n_atoms": len(s), **relaxation_row(result)})
         log.info(
             "reference %d of %d %s (%s): %.4f eV/atom, %d steps %s",
             k,

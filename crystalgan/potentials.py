@@ -139,10 +139,10 @@ def relax(
         )
     taken = run.nsteps
     cpu = time.process_time() - t0
-    relaxed = AseAtomsAdaptor.get_structure(atoms)
-    problem = _problem(relaxed, energy, forces, cell)
+    problem = _problem(atoms, energy, forces, cell)
     if problem:
         return Relaxed(None, float("nan"), taken, False, cpu, problem)
+    relaxed = AseAtomsAdaptor.get_structure(atoms)
     reason = "" if converged else f"step limit: {steps} steps without max force < {fmax} eV/A"
     return Relaxed(relaxed, energy, taken, converged, cpu, reason)
 
@@ -151,20 +151,17 @@ class Diverged(RuntimeError):
     """A relaxation left sane geometry; the message says how."""
 
 
-def _problem(s: Structure, energy: float, forces: np.ndarray, cell: bool) -> str:
-    """Why a relaxed structure is no result ("" where it is one)."""
+def _problem(atoms, energy: float, forces: np.ndarray, cell: bool) -> str:
+    """Why relaxed ASE ``atoms`` are no result ("" where they are one)."""
     if not (np.isfinite(energy) and np.isfinite(forces).all()):
         return "non-finite energy or forces"
-    if not np.isfinite(s.lattice.matrix).all() or not np.isfinite(s.cart_coords).all():
-        return "non-finite cell or positions"
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    return _geometry_problem(s.volume / len(s), AseAtomsAdaptor.get_atoms(s), cell)
+    return _geometry_problem(atoms.cell.volume / len(atoms), atoms, cell)
 
 
 def _geometry_problem(volume_per_atom: float, atoms, cell: bool) -> str:
-    """A cell beyond VOLUME_PER_ATOM (when the cell relaxes) or atoms closer than MIN_PAIR."""
-    if not np.isfinite(volume_per_atom) or not np.isfinite(atoms.positions).all():
+    """Non-finite geometry, a cell beyond VOLUME_PER_ATOM (when the cell relaxes) or atoms
+    closer than MIN_PAIR."""
+    if not (np.isfinite(volume_per_atom) and np.isfinite(atoms.cell[:]).all() and np.isfinite(atoms.positions).all()):
         return "non-finite cell or positions"
     if cell and not VOLUME_PER_ATOM[0] <= volume_per_atom <= VOLUME_PER_ATOM[1]:
         return f"volume {volume_per_atom:.3g} A^3 per atom outside {VOLUME_PER_ATOM} (cell collapsed or exploded)"

@@ -24,8 +24,8 @@ from pymatgen.core import Structure
 
 from crystalgan.artifacts import FILTERED, HULL, RELAXED, read_json, read_structures, read_table, write_table
 from crystalgan.filter import run_info
-from crystalgan.hull import e_above_hull, phase_diagram, relaxation_row, relaxed_structure
-from crystalgan.structures import decode_structure
+from crystalgan.hull import e_above_hull, phase_diagram, relaxation_row
+from crystalgan.structures import decode_structure, structure_from_row
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def judge_relaxed(df: pd.DataFrame, training: list[Structure], stable: float) ->
     for i, row in df.iterrows():
         if not row["relaxed"]:
             continue
-        s = relaxed_structure(row)
+        s = structure_from_row(row)
         twin = next((k for k, t in seen if matcher.fit(t, s)), None)
         df.loc[i, "duplicate_of"] = -1 if twin is None else twin
         df.loc[i, "unique"] = twin is None
@@ -123,7 +123,7 @@ def relax_run(
     references = read_table(hull, HULL)
     diagram = phase_diagram(references)
     training = [
-        relaxed_structure(r) for _, r in references[references["kind"] == "binary"].iterrows() if len(r["lattice"])
+        structure_from_row(r) for _, r in references[references["kind"] == "binary"].iterrows() if len(r["lattice"])
     ]
     keep = flags.loc[flags["valid"] & flags["unique"], "candidate"].tolist()
     calc = calculator(options["potential"], threads) if keep else None
@@ -148,7 +148,7 @@ def relax_run(
             "n_atoms": len(start),
             "single_point_e_above_hull": single_point,
             "symmetrized": group,
-            **relaxation_row(start, result),
+            **relaxation_row(result),
             "relaxed": result.structure is not None,
             "e_above_hull": e_above_hull(diagram, start.composition.formula, result.energy_per_atom),
             "unique": False,

@@ -155,45 +155,17 @@ def test_cli_writes_the_declared_tables(tmp_path):
     from crystalgan.cli import main
 
     out = tmp_path / "cur"
-    assert (
-        main(
-            [
-                "curate",
-                "--ah",
-                str(SHIPPED / "MgH"),
-                "--bh",
-                str(SHIPPED / "TiH"),
-                "--a",
-                "Mg",
-                "--b",
-                "Ti",
-                "--out",
-                str(out),
-            ]
+
+    def run(ah):
+        return main(
+            ["curate", "--ah", str(ah), "--bh", str(SHIPPED / "TiH"), "--a", "Mg", "--b", "Ti", "--out", str(out)]
         )
-        == 0
-    )
+
+    assert run(SHIPPED / "MgH") == 0
     for name, schema in (("AH", CURATED), ("BH", CURATED), ("rejected", REJECTED), ("pairs", PAIRS)):
         df = read_table(out / f"{name}.parquet", schema)
         assert isinstance(df, pd.DataFrame)
-    assert (
-        main(
-            [
-                "curate",
-                "--ah",
-                str(tmp_path / "nope"),
-                "--bh",
-                str(SHIPPED / "TiH"),
-                "--a",
-                "Mg",
-                "--b",
-                "Ti",
-                "--out",
-                str(out),
-            ]
-        )
-        == 1
-    )
+    assert run(tmp_path / "nope") == 1
 
 
 def test_gzipped_structures_are_read_and_corrupt_ones_rejected(tmp_path):

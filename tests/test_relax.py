@@ -109,6 +109,7 @@ def test_cap_and_ranking_choose_the_lowest_single_point_energies(pdni_hull, tmp_
 def test_failures_are_rows_with_reasons():
     from ase.calculators.emt import EMT
     from ase.calculators.lj import LennardJones
+    from pymatgen.io.ase import AseAtomsAdaptor
 
     from crystalgan.potentials import _problem, relax
 
@@ -127,9 +128,9 @@ def test_failures_are_rows_with_reasons():
     )
     assert blowing.structure is None and "cell collapsed or exploded" in blowing.reason and blowing.steps < 200
     collapsed = Structure(Lattice.cubic(3.0), ["Pd", "H"], [[0, 0, 0], [0.05, 0, 0]])
-    assert "atoms collapsed" in _problem(collapsed, -1.0, np.zeros((2, 3)), True)
+    assert "atoms collapsed" in _problem(AseAtomsAdaptor.get_atoms(collapsed), -1.0, np.zeros((2, 3)), True)
     blown = Structure(Lattice.cubic(30.0), ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])
-    assert "cell collapsed or exploded" in _problem(blown, -1.0, np.zeros((2, 3)), True)
+    assert "cell collapsed or exploded" in _problem(AseAtomsAdaptor.get_atoms(blown), -1.0, np.zeros((2, 3)), True)
 
 
 def test_missing_potential_packages_name_the_install_command(monkeypatch):
