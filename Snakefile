@@ -9,8 +9,10 @@ include: "rules/common.smk"
 
 scattergather:
     filter=FILTER_PARTS,
+    relax=RELAX_PARTS,
 
 
+include: "rules/prototypes.smk"
 include: "rules/curate.smk"
 include: "rules/encode.smk"
 include: "rules/train_stage1.smk"

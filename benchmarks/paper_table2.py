@@ -18,7 +18,6 @@ per CPU-minute.
 from __future__ import annotations
 
 import argparse
-import re
 import subprocess
 import sys
 import time
@@ -27,7 +26,6 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from crystalgan.methods import METHODS
 from crystalgan.report import structure_types
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,23 +94,11 @@ def main() -> None:
     ]
     print(f"\nTable 2 on {data} ({args.samples} candidates per run, {args.epochs} epochs), wall {wall:.0f} s\n")
     print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
-    cost = cpu_minutes(args.workdir / "logs", args.methods, config["seeds"])
-    table["cpu_min"] = table["method"].map(cost)
-    for c in ("n_valid_unique", "n_novel", "n_novel_framework"):
-        table[f"{c}_per_cpu_min"] = table[f"{c}_mean"] / table["cpu_min"]
-    print("\nYield per CPU-minute (mean per run; GAN methods charged their stage 1 and transfer too)\n")
-    yield_cols = [
-        "method",
-        "cpu_min",
-        "n_valid_unique_per_cpu_min",
-        "n_novel_per_cpu_min",
-        "n_novel_framework_per_cpu_min",
-    ]
+    print("\nYield per CPU-minute (mean per run; cost as crystalgan.report.run_cpu_minutes counts it)\n")
+    yield_cols = ["method", "cpu_min_mean", "n_valid_unique_per_cpu_min"]
     print(table[yield_cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     if args.relax != "off":
         physical = ["n_relaxed", "n_relaxed_unique", "n_stable", "n_sun", "n_sun_strict", "n_not_p1"]
-        for c in physical:
-            table[f"{c}_per_cpu_min"] = table[f"{c}_mean"] / table["cpu_min"]
         print(
             f"\nAfter relaxation ({args.relax} per run; mean ± std over seeds; CPU includes the relaxations and "
             "each run's share of the hull)\n"
@@ -135,31 +121,6 @@ def main() -> None:
         f"{args.workdir / 'results' / 'report' / 'candidates.csv'})\n"
     )
     print(structure_types(candidates, top=10))
-
-
-def cpu_minutes(logs: Path, methods: list[str], seeds: list[int]) -> dict[str, float]:
-    """Mean CPU minutes per run and method, from the "done: wall ..., CPU ... s" line every
-    crystalgan command logs (exact, unlike the benchmark files' sampled cpu_time)."""
-
-    def cpu(pattern: str) -> float:
-        total = 0.0
-        for log in logs.glob(pattern):
-            found = re.findall(r"done: wall [\d.]+ s, CPU ([\d.]+) s", log.read_text(errors="replace"))
-            if not found:
-                raise SystemExit(f"{log}: no CPU time line (run with the current crystalgan)")
-            total += float(found[-1])
-        return total / 60
-
-    shared = cpu("train_stage1/PdNiH/*.log") + cpu("transfer/PdNiH/*.log")
-    hull = cpu("hull/PdNiH.log")  # every method needs the hull: each run pays its share
-    out = {}
-    for m in methods:
-        own = cpu(f"train_stage2/PdNiH/{m}/*.log") + cpu(f"generate/PdNiH/{m}/*.log")
-        own += cpu(f"baseline/PdNiH/{m}/*.log") + cpu(f"filter/PdNiH/{m}/*.log") + cpu(f"filter_part/PdNiH/{m}/*/*.log")
-        own += cpu(f"relax/PdNiH/{m}/*.log") + hull
-        trained = METHODS[m].model != "baseline"
-        out[m] = (own + (shared if trained else 0.0)) / len(seeds)
-    return out
 
 
 if __name__ == "__main__":

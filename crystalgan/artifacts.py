@@ -153,6 +153,14 @@ RELAXED = pa.schema(
     + _RELAXED_STRUCTURE
 )
 
+SHORTLIST = pa.schema(
+    [
+        ("candidate", pa.int64()),  # valid unique candidates to relax, in the order they are judged
+        ("single_point_e_above_hull", pa.float64()),  # eV/atom before relaxing (NaN unless ranked)
+    ]
+)
+
+CPU_KEY = b"crystalgan.cpu_s"  # Parquet metadata: CPU seconds of the stages behind a table, by stage
 RUN_KEY = b"crystalgan.run"  # Parquet metadata of a run's tables: RUN_FIELDS
 RUN_FIELDS = ("system", "method", "seed", "A", "B")  # what identifies a run (from candidates.json)
 
@@ -176,14 +184,22 @@ def atomic_path(path: Path | str):
             os.unlink(tmp)
 
 
-def write_table(df: pd.DataFrame, path: Path | str, schema: pa.Schema, run: dict | None = None) -> None:
+def write_table(
+    df: pd.DataFrame, path: Path | str, schema: pa.Schema, run: dict | None = None, cpu: dict | None = None
+) -> None:
     """Write ``df`` as Parquet with exactly ``schema`` (column order and types), atomically;
-    ``run`` (which system, method and seed the rows belong to) goes into the file's metadata."""
+    ``run`` (which system, method and seed the rows belong to) and ``cpu`` (CPU seconds per
+    stage that made the table) go into the file's metadata."""
     missing = [n for n in schema.names if n not in df.columns]
     if missing:
         raise ArtifactError(f"{path}: table lacks columns {missing}")
+    metadata = {}
     if run is not None:
-        schema = schema.with_metadata({RUN_KEY: json.dumps(run, sort_keys=True).encode()})
+        metadata[RUN_KEY] = json.dumps(run, sort_keys=True).encode()
+    if cpu is not None:
+        metadata[CPU_KEY] = json.dumps(cpu, sort_keys=True).encode()
+    if metadata:
+        schema = schema.with_metadata(metadata)
     table = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
@@ -203,6 +219,18 @@ def read_table(path: Path | str, schema: pa.Schema) -> pd.DataFrame:
                 f"{path}: column {field.name!r} is {table.schema.field(field.name).type}, expected {field.type}"
             )
     return table.select(schema.names).to_pandas()
+
+
+def read_cpu(path: Path | str) -> dict[str, float]:
+    """CPU seconds per stage stored by :func:`write_table` ({} where none were)."""
+    metadata = pq.read_schema(path).metadata or {}
+    return json.loads(metadata[CPU_KEY]) if CPU_KEY in metadata else {}
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and its finished worker processes so far."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def read_run(path: Path | str) -> dict:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from crystalgan import __version__
+from crystalgan.artifacts import cpu_seconds
 from crystalgan.config import defaults
 
 log = logging.getLogger("crystalgan")
@@ -45,11 +46,18 @@ def cmd_methods(args) -> None:
 
 
 def cmd_prototypes(args) -> None:
+    from crystalgan.config import metal_problem
     from crystalgan.prototypes import write_library
 
     for metal in args.metal:
+        if metal_problem(metal):
+            raise ValueError(f"--metal {metal}: {metal_problem(metal)}")
+    relax = None
+    if args.relax:
+        relax = {"potential": args.potential, "fmax": args.fmax, "steps": args.steps, "optimizer": args.optimizer}
+    for metal in args.metal:
         out = Path(args.out) / f"{metal}H"
-        paths = write_library(metal, out)
+        paths = write_library(metal, out, relax, args.threads)
         log.info("wrote %d prototypes for %s to %s", len(paths), metal, out)
 
 
@@ -181,6 +189,8 @@ def cmd_hull(args) -> None:
 def cmd_relax(args) -> None:
     from crystalgan.relax import relax_run
 
+    if bool(args.parts) != bool(args.shortlist):
+        raise ValueError("--parts and --shortlist go together: the parts relax that shortlist")
     options = {**DEFAULTS["relax"], **args.options}
     relax_run(
         args.filtered,
@@ -190,6 +200,33 @@ def cmd_relax(args) -> None:
         Path(args.out),
         Path(args.structures),
         options,
+        args.threads,
+        args.shortlist[0] if args.shortlist else None,
+        args.parts,
+    )
+
+
+def cmd_shortlist(args) -> None:
+    from crystalgan.relax import write_shortlist
+
+    options = {**DEFAULTS["relax"], **args.options}
+    write_shortlist(
+        args.filtered, (args.candidates, args.counts), args.info, args.hull, Path(args.out), options, args.threads
+    )
+
+
+def cmd_relax_part(args) -> None:
+    from crystalgan.relax import relax_part
+
+    options = {**DEFAULTS["relax"], **args.options}
+    relax_part(
+        args.shortlist,
+        (args.candidates, args.counts),
+        args.info,
+        args.hull,
+        Path(args.out),
+        options,
+        args.part,
         args.threads,
     )
 
@@ -220,6 +257,18 @@ def _add_potential(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch threads")
 
 
+def _add_relaxation(p: argparse.ArgumentParser, filtered: bool) -> None:
+    """A run's candidates, the system's hull and the relax options."""
+    if filtered:
+        p.add_argument("--filtered", required=True, type=Path, help="the run's filtered.parquet")
+    p.add_argument("--candidates", required=True, type=Path, help="the run's candidates.npy")
+    p.add_argument("--counts", required=True, type=Path, help="candidates_counts.npy beside it")
+    p.add_argument("--info", required=True, type=Path, help="candidates.json beside it")
+    p.add_argument("--hull", required=True, type=Path, help="the system's hull.parquet")
+    p.add_argument("--options", type=_json, default={}, help="JSON object: config section relax")
+    p.add_argument("--threads", type=int, default=1, help="torch threads")
+
+
 def _add_candidates(p: argparse.ArgumentParser) -> None:
     p.add_argument("--candidates", required=True, type=Path, help="candidates.npy written by generate or baseline")
     p.add_argument("--counts", required=True, type=Path, help="candidates_counts.npy beside it")
@@ -247,6 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prototypes", help="write the prototype library of binary hydrides for some metals")
     p.add_argument("--metal", nargs="+", required=True, help="element symbols, e.g. Pd Ni")
     p.add_argument("--out", default="resources/poscar", help="parent folder; writes <out>/<M>H/ (default %(default)s)")
+    p.add_argument(
+        "--relax", action="store_true", help="relax every prototype with the potential, within its space group"
+    )
+    _add_potential(p)
     p.set_defaults(func=cmd_prototypes)
 
     p = sub.add_parser("curate", help="validate, deduplicate and pair two sets of binary hydride files")
@@ -345,16 +398,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_hull)
 
     p = sub.add_parser("relax", help="relax a run's valid unique candidates; energy above the hull, symmetry, S.U.N.")
-    p.add_argument("--filtered", required=True, type=Path, help="the run's filtered.parquet")
-    p.add_argument("--candidates", required=True, type=Path, help="the run's candidates.npy")
-    p.add_argument("--counts", required=True, type=Path, help="candidates_counts.npy beside it")
-    p.add_argument("--info", required=True, type=Path, help="candidates.json beside it")
-    p.add_argument("--hull", required=True, type=Path, help="the system's hull.parquet")
+    _add_relaxation(p, filtered=True)
     p.add_argument("--out", required=True, type=Path, help="relaxed.parquet to write")
     p.add_argument("--structures", required=True, type=Path, help="folder for the relaxed CIF and POSCAR files")
-    p.add_argument("--options", type=_json, default={}, help="JSON object: config section relax")
-    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument(
+        "--shortlist", nargs="*", type=Path, default=[], help="with --parts: the shortlist.parquet the parts relaxed"
+    )
+    p.add_argument(
+        "--parts", nargs="*", type=Path, default=[], help="folders written by relax-part: gather them, relax nothing"
+    )
     p.set_defaults(func=cmd_relax)
+
+    p = sub.add_parser("shortlist", help="the valid unique candidates of a run to relax (ranked, capped)")
+    _add_relaxation(p, filtered=True)
+    p.add_argument("--out", required=True, type=Path, help="shortlist.parquet to write")
+    p.set_defaults(func=cmd_shortlist)
+
+    p = sub.add_parser("relax-part", help="relax one part of a run's shortlist (a scattered relax job)")
+    _add_relaxation(p, filtered=False)
+    p.add_argument("--shortlist", required=True, type=Path, help="shortlist.parquet written by 'crystalgan shortlist'")
+    p.add_argument("--part", type=_part, required=True, metavar="K-of-N", help="which part, e.g. 2-of-8")
+    p.add_argument("--out", required=True, type=Path, help="folder to write: relaxed.parquet and structure files")
+    p.set_defaults(func=cmd_relax_part)
 
     p = sub.add_parser("report", help="Table 2, nearest-neighbour tables and plots from the runs' filtered tables")
     p.add_argument("--filtered", nargs="+", required=True, type=Path, help="filtered.parquet of every run")
@@ -391,12 +456,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     log.info("%s done: wall %.1f s, CPU %.1f s", args.command, time.perf_counter() - t0, cpu_seconds())
     return 0
-
-
-def cpu_seconds() -> float:
-    """CPU time (user + system) of this process and its finished worker processes."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
 
 
 if __name__ == "__main__":

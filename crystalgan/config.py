@@ -58,11 +58,31 @@ class ConfigError(ValueError):
     """A config value is wrong; the message names the key."""
 
 
-def check(config: dict, base: Path | str = ".") -> None:
-    """Raise ConfigError naming the first bad key: unknown methods or elements, bad windows,
-    missing or empty folders."""
+def metal_problem(symbol: str) -> str:
+    """Why ``symbol`` cannot be a metal of a system ("" where it can): not an element, or not
+    a metal (hydrogen, noble gases, other non-metals and metalloids)."""
     from pymatgen.core.periodic_table import Element
 
+    if not Element.is_valid_symbol(symbol):
+        return f"{symbol!r} is not an element symbol"
+    element = Element(symbol)
+    if symbol in ("H", "D", "T"):
+        return f"{symbol} is the hydrogen of every system, not one of its metals"
+    if element.is_noble_gas:
+        return f"{symbol} is a noble gas, not a metal"
+    if not element.is_metal:
+        return f"{symbol} is not a metal"
+    return ""
+
+
+def prototype_metals(config: dict) -> list[str]:
+    """The metals whose binaries the workflow builds (systems that give no folder for them), sorted."""
+    return sorted({s[m] for s in config["systems"] for m, key in (("A", "AH"), ("B", "BH")) if key not in s})
+
+
+def check(config: dict, base: Path | str = ".") -> None:
+    """Raise ConfigError naming the first bad key: unknown methods, elements that are not
+    metals, bad windows, missing or empty folders."""
     for k, name in enumerate(config["methods"]):
         if name not in METHODS:
             raise ConfigError(f"methods[{k}]: {name!r} is not a method (one of {', '.join(METHODS)})")
@@ -71,11 +91,13 @@ def check(config: dict, base: Path | str = ".") -> None:
         raise ConfigError(f"systems: name {name!r} is used more than once")
     for k, system in enumerate(config["systems"]):
         for key in ("A", "B"):
-            if not Element.is_valid_symbol(system[key]):
-                raise ConfigError(f"systems[{k}].{key}: {system[key]!r} is not an element symbol")
+            if metal_problem(system[key]):
+                raise ConfigError(f"systems[{k}].{key}: {metal_problem(system[key])}")
         if system["A"] == system["B"]:
-            raise ConfigError(f"systems[{k}]: A and B are both {system['A']}")
+            raise ConfigError(f"systems[{k}]: A and B are both {system['A']}; a ternary needs two metals")
         for key in ("AH", "BH"):
+            if key not in system:  # the workflow builds the prototype library of the metal
+                continue
             folder = Path(base, system[key])
             if not folder.is_dir():
                 raise ConfigError(f"systems[{k}].{key}: folder {system[key]!r} does not exist")

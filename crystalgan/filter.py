@@ -22,6 +22,8 @@ from crystalgan.artifacts import (
     FILTERED,
     NEIGHBOURS,
     RUN_FIELDS,
+    cpu_seconds,
+    read_cpu,
     read_json,
     read_structures,
     read_table,
@@ -111,7 +113,7 @@ def write_part(
     info = read_json(info)
     x, counts = read_structures(*candidates)
     df = judge_candidates(candidates, x, counts, info, binary_structures(curated), d1, d2, processes, part)
-    write_table(df, out, FILTERED, run_info(info))
+    write_table(df, out, FILTERED, run_info(info), cpu={"filter": cpu_seconds()})
     log.info("part %d of %d: %d candidates, %d valid", *part, len(df), int(df["valid"].sum()))
 
 
@@ -134,6 +136,7 @@ def write_filtered(
     binaries = binary_structures(curated)
     training = binaries + transfer_structures(transfer, info["A"], info["B"])
     x, counts = read_structures(*candidates)
+    part_cpu = sum(read_cpu(p).get("filter", 0.0) for p in parts)
     if parts:
         df = pd.concat([read_table(p, FILTERED) for p in parts]).sort_values("candidate")
     else:
@@ -146,7 +149,8 @@ def write_filtered(
     t0 = time.perf_counter()
     mark_novelty(df, x, counts, info["A"], info["B"], training, processes)
     run = run_info(info)
-    write_table(df, out, FILTERED, run)
+    cpu = {"generate": info.get("cpu_s", float("nan")), "filter": part_cpu + cpu_seconds()}
+    write_table(df, out, FILTERED, run, cpu)
     keep = df.loc[df["valid"] & df["unique"], "candidate"]
     write_table(neighbour_table(x, counts, keep, ("H", info["A"], info["B"]), 2 * d2), neighbours, NEIGHBOURS, run)
     log.info(

@@ -18,7 +18,7 @@ import pandas as pd
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition, Lattice, Structure
 
-from crystalgan.artifacts import CURATED, HULL, read_table, write_table
+from crystalgan.artifacts import CURATED, HULL, cpu_seconds, read_table, write_table
 from crystalgan.prototypes import atomic_volume
 from crystalgan.structures import spacegroup, structure_from_row
 
@@ -127,7 +127,7 @@ def hull(
             raise RuntimeError(f"no reference of element {metal} relaxed: {'; '.join(elemental['reason'])}")
     diagram = phase_diagram(table)
     table["e_above_hull"] = [e_above_hull(diagram, r.formula, r.energy_per_atom) for r in table.itertuples()]
-    write_table(table, out, HULL)
+    write_table(table, out, HULL, cpu={"hull": cpu_seconds()})
     on_hull = table.loc[table["e_above_hull"] <= 1e-6, "id"].tolist()
     log.info(
         "hull of %d relaxed references (%d failed); on the hull: %s",

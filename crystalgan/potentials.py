@@ -32,6 +32,7 @@ INSTALL = "pip install -e '.[relax]' (or snakemake --sdm conda, envs/relax.yaml)
 OPTIMIZERS = ("LBFGS", "BFGS", "FIRE")  # ASE optimizers a relaxation can use
 MIN_PAIR = 0.5  # A: closer atoms have collapsed
 VOLUME_PER_ATOM = (2.0, 80.0)  # A^3 per atom: outside, the cell has collapsed or exploded
+KEEP_SYMPREC = 1e-3  # A: symmetry a keep_symmetry relaxation preserves (ideal prototypes)
 
 
 def _chgnet(device: str):
@@ -103,11 +104,19 @@ class Relaxed:
 
 
 def relax(
-    structure: Structure, calc, fmax: float, steps: int, cell: bool = True, optimizer: str = OPTIMIZERS[0]
+    structure: Structure,
+    calc,
+    fmax: float,
+    steps: int,
+    cell: bool = True,
+    optimizer: str = OPTIMIZERS[0],
+    keep_symmetry: bool = False,
 ) -> Relaxed:
     """Relax ``structure`` (positions, and the cell where ``cell``) with the ASE calculator ``calc``
-    and the ASE ``optimizer``."""
+    and the ASE ``optimizer``; with ``keep_symmetry`` within its space group (ASE's FixSymmetry
+    at KEEP_SYMPREC)."""
     from ase import optimize
+    from ase.constraints import FixSymmetry
     from ase.filters import FrechetCellFilter
     from pymatgen.io.ase import AseAtomsAdaptor
 
@@ -117,6 +126,8 @@ def relax(
     t0 = time.process_time()
     atoms = AseAtomsAdaptor.get_atoms(structure)
     atoms.calc = calc
+    if keep_symmetry:
+        atoms.set_constraint(FixSymmetry(atoms, symprec=KEEP_SYMPREC))
     run = getattr(optimize, optimizer)(FrechetCellFilter(atoms) if cell else atoms, logfile=None)
 
     def guard():  # a collapsing cell grows the potential's neighbour graph without bound: stop it early
@@ -142,6 +153,7 @@ def relax(
     problem = _problem(atoms, energy, forces, cell)
     if problem:
         return Relaxed(None, float("nan"), taken, False, cpu, problem)
+    atoms.set_constraint()  # FixSymmetry has no pymatgen counterpart
     relaxed = AseAtomsAdaptor.get_structure(atoms)
     reason = "" if converged else f"step limit: {steps} steps without max force < {fmax} eV/A"
     return Relaxed(relaxed, energy, taken, converged, cpu, reason)

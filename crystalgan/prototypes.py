@@ -1,14 +1,18 @@
-"""Prototype library of binary hydrides M_xH_y, used to build the shipped default data.
+"""Prototype library of binary hydrides M_xH_y: the shipped default data, and the data of a
+system that names its metals without folders.
 
 Each prototype is a metal sublattice (fcc, hcp, bcc, simple cubic, rutile, AlB2) with H on
 octahedral and/or tetrahedral interstitial sites at a given filling. The cell is scaled
 isotropically so that its volume is the metal's atomic volume per metal atom plus
-2.9 A^3 per H atom (Peisl; Fukai, "The Metal-Hydrogen System"). The structures are
-approximate geometry, not DFT-relaxed.
+2.9 A^3 per H atom (Peisl; Fukai, "The Metal-Hydrogen System"). That geometry is
+approximate; :func:`write_library` with relaxation options relaxes each prototype (cell and
+positions) with the universal potential within its space group, so that a prototype stays
+the structure type it names, and leaves out the ones whose relaxation fails.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from itertools import permutations
 from pathlib import Path
@@ -16,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from pymatgen.core import Element, Lattice, Structure
 from pymatgen.io.vasp import Poscar
+
+log = logging.getLogger(__name__)
 
 H_VOLUME = 2.9  # A^3 per interstitial H atom
 AVOGADRO = 6.02214076e23
@@ -137,13 +143,51 @@ def build_library(metal: str) -> list[tuple[str, Structure]]:
     return [(p.name, p.structure(metal)) for p in PROTOTYPES]
 
 
-def write_library(metal: str, out: Path) -> list[Path]:
-    """Write ``<out>/NN_<prototype>.vasp`` for every prototype; returns the paths."""
+def relaxed_library(metal: str, options: dict, threads: int = 1) -> list[tuple[str, Structure, str]]:
+    """(name, structure, note) of every prototype for ``metal`` relaxed with the potential of
+    the relax config section ``options`` within its space group; failures are left out."""
+    from crystalgan.potentials import calculator, relax
+
+    calc = calculator(options["potential"], threads)
+    out = []
+    library = build_library(metal)
+    for k, (name, s) in enumerate(library, start=1):
+        r = relax(s, calc, options["fmax"], options["steps"], optimizer=options["optimizer"], keep_symmetry=True)
+        log.info(
+            "%s prototype %d of %d %s: %.4f eV/atom, %d steps, %.1f CPU-s %s",
+            metal,
+            k,
+            len(library),
+            name,
+            r.energy_per_atom,
+            r.steps,
+            r.cpu_s,
+            r.reason or "converged",
+        )
+        if r.structure is None:
+            continue
+        note = f"relaxed with {options['potential']} to fmax {options['fmax']} eV/A"
+        out.append((name, r.structure, note if r.converged else f"{note} (not reached in {r.steps} steps)"))
+    if not out:
+        raise RuntimeError(f"no {metal} prototype relaxed with {options['potential']}: see the log")
+    return out
+
+
+def write_library(metal: str, out: Path, relax: dict | None = None, threads: int = 1) -> list[Path]:
+    """Write ``<out>/NN_<prototype>.vasp`` for every prototype (relaxed with the relax config
+    section ``relax`` where given); returns the paths. NN is the prototype's index in the
+    library, so that the folders of two metals stay aligned."""
+    if relax is None:
+        library = [(name, s, "not relaxed") for name, s in build_library(metal)]
+    else:
+        library = relaxed_library(metal, relax, threads)
+    index = {p.name: i for i, p in enumerate(PROTOTYPES)}
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for i, (name, s) in enumerate(build_library(metal)):
+    for name, s, note in library:
+        i = index[name]
         path = out / f"{i:02d}_{name}.vasp"
-        comment = f"{s.composition.reduced_formula} prototype {i:02d} {name} (crystalgan prototypes, not relaxed)"
+        comment = f"{s.composition.reduced_formula} prototype {i:02d} {name} (crystalgan prototypes, {note})"
         Poscar(s, comment=comment).write_file(path)
         paths.append(path)
     return paths

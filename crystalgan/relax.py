@@ -4,17 +4,22 @@ judged as materials: energy above the hull, symmetry, and S.U.N. on the relaxed 
 The shortlist is the run's valid unique candidates, optionally ranked by the energy above the
 hull of a single-point energy and capped at ``max_per_run``. Each is optionally symmetrized
 first (spglib at ``symprec``: the idealised primitive standard cell of the group found, where
-it is not P1), then relaxed (cell and positions; see :mod:`crystalgan.potentials`). A relaxed candidate is unique when
-StructureMatcher matches it to no earlier relaxed one of the run, novel when it matches no
+it is not P1), then relaxed (cell and positions; see :mod:`crystalgan.potentials`). A relaxed
+candidate is unique when StructureMatcher matches it to no earlier relaxed one of the run, novel when it matches no
 relaxed training binary (novel_framework: not even when every atom is one species, so that
 an ordered substitution of a binary is not a new framework), stable when its
 energy above the hull is at most ``stable`` eV/atom, and S.U.N. when all three hold
 (MatterGen's definition). Failures are rows with a reason.
+
+A large run scatters its relaxation (``relax.parts``): ``shortlist`` writes the shortlist,
+``relax-part`` jobs relax every n-th entry of it, and ``relax`` gathers them in shortlist
+order before judging; with one part, ``relax`` does all of it in one job.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +27,18 @@ import pandas as pd
 from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Structure
 
-from crystalgan.artifacts import FILTERED, HULL, RELAXED, read_json, read_structures, read_table, write_table
+from crystalgan.artifacts import (
+    FILTERED,
+    HULL,
+    RELAXED,
+    SHORTLIST,
+    cpu_seconds,
+    read_cpu,
+    read_json,
+    read_structures,
+    read_table,
+    write_table,
+)
 from crystalgan.filter import run_info
 from crystalgan.hull import e_above_hull, phase_diagram, relaxation_row
 from crystalgan.structures import decode_structure, structure_from_row
@@ -50,9 +66,9 @@ def symmetrized(s: Structure, symprec: float) -> tuple[Structure, str]:
         return s, ""
 
 
-def shortlist(candidates: list[tuple[int, Structure]], calc, diagram, cap: int | None, rank: bool) -> list:
-    """(candidate, structure, single-point energy above the hull) of the candidates to relax:
-    all, or the ``cap`` first, or with ``rank`` the ``cap`` lowest in single-point energy above the hull."""
+def shortlist(candidates: list[tuple[int, Structure]], calc, diagram, cap: int | None, rank: bool) -> pd.DataFrame:
+    """The candidates to relax (SHORTLIST rows, in order): all, or the ``cap`` first, or with
+    ``rank`` the ``cap`` lowest in single-point energy above the hull."""
     from pymatgen.io.ase import AseAtomsAdaptor
 
     scored = []
@@ -66,10 +82,10 @@ def shortlist(candidates: list[tuple[int, Structure]], calc, diagram, cap: int |
             except Exception:  # ranked last; the relaxation reports the failure
                 energy = float("nan")
             e = e_above_hull(diagram, s.composition.formula, energy)
-        scored.append((k, s, e))
+        scored.append((k, e))
     if rank:
-        scored.sort(key=lambda t: (not np.isfinite(t[2]), t[2] if np.isfinite(t[2]) else 0.0, t[0]))
-    return scored if cap is None else scored[:cap]
+        scored.sort(key=lambda t: (not np.isfinite(t[1]), t[1] if np.isfinite(t[1]) else 0.0, t[0]))
+    return pd.DataFrame(scored if cap is None else scored[:cap], columns=SHORTLIST.names)
 
 
 def framework(s: Structure) -> Structure:
@@ -101,60 +117,66 @@ def judge_relaxed(df: pd.DataFrame, training: list[Structure], stable: float) ->
     df["sun"] = df["stable"] & df["unique"] & df["novel"]
 
 
-def relax_run(
-    filtered: Path,
-    candidates: Domain,
-    info: Path,
-    hull: Path,
-    out: Path,
-    structures: Path,
-    options: dict,
-    threads: int = 1,
-) -> pd.DataFrame:
-    """``relaxed.parquet`` (``out``) of a run's valid unique candidates; relaxed structures as
-    CIF (symmetrized where a group is found at symprec 0.1) and POSCAR in ``structures``."""
-    from pymatgen.io.cif import CifWriter
+class Run:
+    """What every relax step of a run reads: its candidates, their description and the hull."""
 
-    from crystalgan.potentials import calculator, relax
+    def __init__(self, candidates: Domain, info: Path, hull: Path):
+        self.info = read_json(info)
+        self.x, self.counts = read_structures(*candidates)
+        self.references = read_table(hull, HULL)
+        self.diagram = phase_diagram(self.references)
 
-    info = read_json(info)
+    def structure(self, k: int) -> Structure:
+        return decode_structure(self.x[k], self.counts[k], self.info["A"], self.info["B"])
+
+    def training(self) -> list[Structure]:
+        """The relaxed training binaries of the hull."""
+        binaries = self.references[self.references["kind"] == "binary"]
+        return [structure_from_row(r) for _, r in binaries.iterrows() if len(r["lattice"])]
+
+
+def make_shortlist(filtered: Path, run: Run, options: dict, threads: int):
+    """The run's valid unique candidates to relax (:func:`shortlist` with the relax options),
+    and the potential's calculator (None where there is no candidate)."""
+    from crystalgan.potentials import calculator
+
     flags = read_table(filtered, FILTERED)
-    x, counts = read_structures(*candidates)
-    references = read_table(hull, HULL)
-    diagram = phase_diagram(references)
-    training = [
-        structure_from_row(r) for _, r in references[references["kind"] == "binary"].iterrows() if len(r["lattice"])
-    ]
     keep = flags.loc[flags["valid"] & flags["unique"], "candidate"].tolist()
     calc = calculator(options["potential"], threads) if keep else None
     cap = None if options["max_per_run"] == "all" else int(options["max_per_run"])
-    chosen = shortlist(
-        [(k, decode_structure(x[k], counts[k], info["A"], info["B"])) for k in keep],
-        calc,
-        diagram,
-        cap,
-        options["rank"],
-    )
+    chosen = shortlist([(k, run.structure(k)) for k in keep], calc, run.diagram, cap, options["rank"])
     log.info("%d valid unique candidates, %d to relax", len(keep), len(chosen))
+    return chosen, calc
+
+
+def relax_rows(chosen: pd.DataFrame, run: Run, options: dict, calc, structures: Path) -> list[dict]:
+    """RELAXED rows (not yet judged) of the ``chosen`` SHORTLIST rows, relaxed structures as
+    CIF (symmetrized where a group is found at SYMPREC) and POSCAR in ``structures``."""
+    from pymatgen.io.cif import CifWriter
+
+    from crystalgan.potentials import relax
+
     structures = Path(structures)
     structures.mkdir(parents=True, exist_ok=True)
     rows = []
-    for n, (k, s, single_point) in enumerate(chosen, start=1):
-        start, group = symmetrized(s, options["symprec"])
+    for n, (k, single_point) in enumerate(zip(chosen["candidate"], chosen["single_point_e_above_hull"]), start=1):
+        start, group = symmetrized(run.structure(int(k)), options["symprec"])
         result = relax(start, calc, options["fmax"], options["steps"], optimizer=options["optimizer"])
         row = {
-            "candidate": k,
+            "candidate": int(k),
             "formula": start.composition.formula.replace(" ", ""),
             "n_atoms": len(start),
             "single_point_e_above_hull": single_point,
             "symmetrized": group,
             **relaxation_row(result),
             "relaxed": result.structure is not None,
-            "e_above_hull": e_above_hull(diagram, start.composition.formula, result.energy_per_atom),
+            "e_above_hull": e_above_hull(run.diagram, start.composition.formula, result.energy_per_atom),
             "unique": False,
             "duplicate_of": -1,
             "novel": False,
             "novel_framework": False,
+            "stable": False,
+            "sun": False,
             "cif": "",
             "poscar": "",
         }
@@ -177,10 +199,92 @@ def relax_run(
             row["spacegroup"],
             result.reason,
         )
+    return rows
+
+
+def relaxed_frame(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=RELAXED.names)
-    df = df.astype({"unique": bool, "novel": bool, "novel_framework": bool, "relaxed": bool, "converged": bool})
-    judge_relaxed(df, training, options["stable"])
-    write_table(df, out, RELAXED, run_info(info))
+    flags = ("unique", "novel", "novel_framework", "stable", "sun", "relaxed", "converged")
+    return df.astype({c: bool for c in flags})
+
+
+def write_shortlist(
+    filtered: Path, candidates: Domain, info: Path, hull: Path, out: Path, options: dict, threads: int = 1
+) -> pd.DataFrame:
+    """``shortlist.parquet`` (``out``) of a run whose relaxation is scattered over parts."""
+    run = Run(candidates, info, hull)
+    chosen, _ = make_shortlist(filtered, run, options, threads)
+    write_table(chosen, out, SHORTLIST, run_info(run.info), cpu={"relax": cpu_seconds()})
+    return chosen
+
+
+def relax_part(
+    shortlist_path: Path, candidates: Domain, info: Path, hull: Path, out: Path, options: dict, part, threads: int = 1
+) -> pd.DataFrame:
+    """Relax part ``k`` of ``n`` of the shortlist (every n-th row from the k-th, so that each
+    part gets good and bad candidates alike) into the folder ``out``: relaxed.parquet (rows not
+    yet judged against each other) and the structure files."""
+    from crystalgan.potentials import calculator
+
+    k, n = part
+    run = Run(candidates, info, hull)
+    listed = read_table(shortlist_path, SHORTLIST)
+    chosen = listed.iloc[k - 1 :: n]
+    log.info("part %d of %d: %d of the %d shortlisted candidates", k, n, len(chosen), len(listed))
+    calc = calculator(options["potential"], threads) if len(chosen) else None
+    df = relaxed_frame(relax_rows(chosen, run, options, calc, Path(out)))
+    write_table(df, Path(out) / "relaxed.parquet", RELAXED, run_info(run.info), cpu={"relax": cpu_seconds()})
+    return df
+
+
+def gather_parts(shortlist_path: Path, parts: list[Path], structures: Path) -> tuple[pd.DataFrame, float]:
+    """The rows of the relaxed ``parts`` (folders written by :func:`relax_part`) in shortlist
+    order, their structure files copied into ``structures``; and the CPU seconds spent on the
+    shortlist and the parts."""
+    order = read_table(shortlist_path, SHORTLIST)["candidate"].tolist()
+    cpu = read_cpu(shortlist_path).get("relax", 0.0)
+    tables = []
+    structures = Path(structures)
+    structures.mkdir(parents=True, exist_ok=True)
+    for part in map(Path, parts):
+        table = read_table(part / "relaxed.parquet", RELAXED)
+        cpu += read_cpu(part / "relaxed.parquet").get("relax", 0.0)
+        for column in ("cif", "poscar"):
+            for i, path in table[column].items():
+                if path:
+                    table.loc[i, column] = str(structures / Path(path).name)
+                    shutil.copyfile(path, table.loc[i, column])
+        tables.append(table)
+    df = pd.concat(tables, ignore_index=True) if tables else relaxed_frame([])
+    if sorted(df["candidate"]) != sorted(order):
+        raise ValueError(f"the relaxed parts {[str(p) for p in parts]} do not cover the shortlist {shortlist_path}")
+    df = df.set_index("candidate", drop=False).loc[order].reset_index(drop=True)
+    return relaxed_frame(df.to_dict("records")), cpu
+
+
+def relax_run(
+    filtered: Path,
+    candidates: Domain,
+    info: Path,
+    hull: Path,
+    out: Path,
+    structures: Path,
+    options: dict,
+    threads: int = 1,
+    shortlist_path: Path | None = None,
+    parts: list[Path] = (),
+) -> pd.DataFrame:
+    """``relaxed.parquet`` (``out``) of a run's valid unique candidates, relaxed structures as
+    CIF and POSCAR in ``structures``: relaxed here, or gathered from the ``parts`` of the
+    shortlist ``shortlist_path`` relaxed by :func:`relax_part`."""
+    run = Run(candidates, info, hull)
+    if parts:
+        df, part_cpu = gather_parts(shortlist_path, parts, structures)
+    else:
+        chosen, calc = make_shortlist(filtered, run, options, threads)
+        df, part_cpu = relaxed_frame(relax_rows(chosen, run, options, calc, structures)), 0.0
+    judge_relaxed(df, run.training(), options["stable"])
+    write_table(df, out, RELAXED, run_info(run.info), cpu={"relax": part_cpu + cpu_seconds()})
     log.info(
         "%d relaxed (%d converged), %d unique, %d stable (E_hull <= %g), %d S.U.N., %d not P1; %.1f CPU-s each",
         int(df["relaxed"].sum()),

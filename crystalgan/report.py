@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crystalgan.artifacts import FILTERED, HULL, LOSSES, NEIGHBOURS, RELAXED, read_run, read_table
+from crystalgan.artifacts import FILTERED, HULL, LOSSES, NEIGHBOURS, RELAXED, read_cpu, read_run, read_table
 from crystalgan.methods import METHODS
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,44 @@ RELAX_COUNTS = (
     "median_e_above_hull",
     "relax_cpu_s_per_candidate",
 )
+COST = "cpu_min"  # CPU minutes a run cost: see run_cpu_minutes
+PER_CPU_MIN = ("n_valid_unique", "n_sun", "n_sun_strict")  # yields also given per CPU minute
+DIGITS = {"median_e_above_hull": 3, "relax_cpu_s_per_candidate": 1, COST: 1}  # others: counts
+
+
+def training_cpu(losses: list[Path]) -> dict[tuple, float]:
+    """CPU seconds of each training from its losses table's metadata, keyed by its place in
+    the results layout: (system, seed) for results/<system>/seed<k>/stage1/losses.parquet,
+    (system, method, seed) for results/<system>/<method>/seed<k>/stage2/losses.parquet."""
+    out = {}
+    for path in map(Path, losses):
+        cpu = read_cpu(path)
+        stage, seed = path.parent.name, path.parent.parent.name.removeprefix("seed")
+        if stage == "stage1" and "stage1" in cpu:
+            out[(path.parents[2].name, int(seed))] = cpu["stage1"]
+        elif stage == "stage2" and "stage2" in cpu:
+            out[(path.parents[3].name, path.parents[2].name, int(seed))] = cpu["stage2"]
+    return out
+
+
+def run_cpu_minutes(runs: pd.DataFrame, training: dict[tuple, float], hull: dict[str, float]) -> pd.Series:
+    """CPU minutes of every run (rows with system, method, seed and the CPU seconds of its own
+    stages): generation, filter and relaxation; the stage-2 training of its method; stage 1 for
+    every method that learns (a baseline learns nothing); and a share of its system's hull
+    (each method's seeds pay it once). NaN where a part is unknown."""
+    seeds = runs.groupby(["system", "method"])["seed"].transform("count")
+    minutes = []
+    for (_, r), n in zip(runs.iterrows(), seeds):
+        spec = METHODS[r["method"]]
+        s = r["cpu_generate"] + r["cpu_filter"]
+        if "cpu_relax" in r:
+            s += r["cpu_relax"] + hull.get(r["system"], np.nan) / n
+        if spec.model == "stage2":
+            s += training.get((r["system"], r["method"], r["seed"]), np.nan)
+        if spec.model != "baseline":
+            s += training.get((r["system"], r["seed"]), np.nan)
+        minutes.append(s / 60)
+    return pd.Series(minutes, index=runs.index, dtype=float)
 
 
 def relaxed_counts(df: pd.DataFrame, strict: float) -> dict:
@@ -83,12 +121,15 @@ def table2(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean and std over seeds of every count, per system x method, with the paper's number."""
     grouped = runs.groupby(["system", "method"], sort=False)
     rows = []
-    counts = [c for c in COUNTS + RELAX_COUNTS if c in runs]
+    counts = [c for c in (*COUNTS, *RELAX_COUNTS, COST) if c in runs]
     for (system, method), g in grouped:
         row = {"system": system, "method": method, "seeds": len(g)}
         for c in counts:
             row[f"{c}_mean"] = float(g[c].mean())
             row[f"{c}_std"] = float(g[c].std(ddof=0))
+        for c in PER_CPU_MIN:
+            if c in runs and COST in runs:
+                row[f"{c}_per_cpu_min"] = row[f"{c}_mean"] / row[f"{COST}_mean"]
         paper = PAPER_TABLE2.get(frozenset({g["A"].iloc[0], g["B"].iloc[0]}), {})
         row["paper_n_valid"] = paper.get(method, np.nan)
         rows.append(row)
@@ -98,24 +139,24 @@ def table2(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def markdown(table: pd.DataFrame) -> str:
-    """Table 2 as Markdown: counts of a single seed, mean ± std over several; the paper's
-    count beside n_valid."""
-    counts = [c for c in COUNTS + RELAX_COUNTS if f"{c}_mean" in table]
-    head = ["system", "method", "seeds", *counts, "paper (n_valid)"]
+    """Table 2 as Markdown: counts of a single seed, mean ± std over several, yields per CPU
+    minute (mean yield over mean cost); the paper's count beside n_valid."""
+    counts = [c for c in (*COUNTS, *RELAX_COUNTS, COST) if f"{c}_mean" in table]
+    rates = [f"{c}_per_cpu_min" for c in PER_CPU_MIN if f"{c}_per_cpu_min" in table]
+    head = ["system", "method", "seeds", *counts, *rates, "paper (n_valid)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, r in table.iterrows():
         cells = [r["system"], r["method"], str(r["seeds"])]
         for c in counts:
             mean, std = r[f"{c}_mean"], r[f"{c}_std"]
-            digits = 3 if c == "median_e_above_hull" else 1
+            digits = DIGITS.get(c, 1)
             if pd.isna(mean):
                 cells.append("")
             elif r["seeds"] == 1:
-                cells.append(
-                    f"{mean:.{digits}f}" if c in ("median_e_above_hull", "relax_cpu_s_per_candidate") else f"{mean:g}"
-                )
+                cells.append(f"{mean:.{digits}f}" if c in DIGITS else f"{mean:g}")
             else:
                 cells.append(f"{mean:.{digits}f} ± {std:.{digits}f}")
+        cells += ["" if pd.isna(r[c]) else f"{r[c]:.2f}" for c in rates]
         cells.append("" if pd.isna(r["paper_n_valid"]) else str(int(r["paper_n_valid"])))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -227,17 +268,22 @@ def report(
             raise ValueError(f"{nn_path} belongs to another run than {path}")
         df = read_table(path, FILTERED)
         counts = run_counts(df)
+        counts.update({f"cpu_{stage}": s for stage, s in read_cpu(path).items()})
         if relaxed:
             if read_run(relaxed[k]) != run:
                 raise ValueError(f"{relaxed[k]} belongs to another run than {path}")
             rel = read_table(relaxed[k], RELAXED)
             counts.update(relaxed_counts(rel, relax["strict"]))
+            counts["cpu_relax"] = read_cpu(relaxed[k]).get("relax", np.nan)
             relaxations.append(rel.drop(columns=["lattice", "species", "cart_coords"]).assign(**run))
         runs.append({**run, **counts})
         candidates.append(unique_candidates(df, run))
         nn = read_table(nn_path, NEIGHBOURS).assign(system=run["system"], method=run["method"], seed=run["seed"])
         nn_tables.append(nn[["system", "method", "seed", *NEIGHBOURS.names]])
     runs = pd.DataFrame(runs)
+    if {"cpu_generate", "cpu_filter"} <= set(runs):
+        hull_cpu = {Path(h).parent.parent.name: read_cpu(h).get("hull", np.nan) for h in hulls}
+        runs[COST] = run_cpu_minutes(runs, training_cpu(losses), hull_cpu)
     table = table2(runs)
     runs.to_csv(out / "runs.csv", index=False)
     table.to_csv(out / "table2.csv", index=False)

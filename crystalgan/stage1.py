@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crystalgan.artifacts import LOSSES, read_structures, write_structures, write_table
+from crystalgan.artifacts import LOSSES, cpu_seconds, read_structures, write_structures, write_table
 from crystalgan.models import CrossDomainGAN, adam_pair, data_scale, row_mask
 from crystalgan.train import configure_runtime, fit, save_model
 
@@ -29,7 +29,7 @@ def train_stage1(ah: Domain, bh: Domain, out: Path, checkpoints: Path, options: 
     losses = fit(model, xa / scale, ca, xb / scale, cb, options, seed, Path(checkpoints), "stage1")
     out = Path(out)
     save_model(model, out, "stage1", options)
-    write_table(losses, out / "losses.parquet", LOSSES)
+    write_table(losses, out / "losses.parquet", LOSSES, cpu={"stage1": cpu_seconds()})
     generated = translate(model, xa, ca, xb, cb)
     for name, (x, c) in generated.items():
         write_structures(x, c, out / f"{name}.npy")

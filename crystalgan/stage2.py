@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from crystalgan.artifacts import LOSSES, read_structures, write_table
+from crystalgan.artifacts import LOSSES, cpu_seconds, read_structures, write_table
 from crystalgan.methods import method as registered
 from crystalgan.models import CrossDomainGAN, NoiseGAN, adam_pair, data_scale
 from crystalgan.train import configure_runtime, fit, save_model
@@ -51,4 +51,4 @@ def train_stage2(
     losses = fit(model, xa / scale, ca, xb / scale, cb, options, seed, Path(checkpoints), f"stage2-{method}")
     kind = "gan" if spec.network == "noise" else "stage2"
     save_model(model, Path(out), kind, options, {"method": method, "geometry": geometry})
-    write_table(losses, Path(out) / "losses.parquet", LOSSES)
+    write_table(losses, Path(out) / "losses.parquet", LOSSES, cpu={"stage2": cpu_seconds()})

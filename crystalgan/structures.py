@@ -14,7 +14,15 @@ from pathlib import Path
 import numpy as np
 from pymatgen.core import Lattice, Structure
 
-from crystalgan.artifacts import ATOM_SLOTS, LATTICE_SLOT, MAX_ATOMS, N_SLOTS, write_json, write_structures
+from crystalgan.artifacts import (
+    ATOM_SLOTS,
+    LATTICE_SLOT,
+    MAX_ATOMS,
+    N_SLOTS,
+    cpu_seconds,
+    write_json,
+    write_structures,
+)
 
 
 def encode_structure(s: Structure, metal_a: str, metal_b: str) -> tuple[np.ndarray, np.ndarray]:
@@ -99,9 +107,9 @@ def write_poscars(x, counts, metal_a, metal_b, folder: Path, comment: str) -> No
 def write_candidates(x, counts, meta: dict, method: str, seed: int, out: Path, **provenance) -> None:
     """A run's candidates as generate and the baselines write them into ``out``: the tensors
     (``candidates.npy`` and counts), one POSCAR each in ``poscar/`` and ``candidates.json``
-    (system, metals, method, seed, number of samples and ``provenance``)."""
+    (system, metals, method, seed, number of samples, ``provenance`` and the CPU seconds spent)."""
     out = Path(out)
     write_structures(x, counts, out / "candidates.npy")
     write_poscars(x, counts, meta["A"], meta["B"], out / "poscar", f"{meta['system']} {method} seed{seed}")
     info = {"system": meta["system"], "A": meta["A"], "B": meta["B"], "method": method, "seed": seed}
-    write_json({**info, "samples": len(x), **provenance}, out / "candidates.json")
+    write_json({**info, "samples": len(x), **provenance, "cpu_s": cpu_seconds()}, out / "candidates.json")

@@ -3,7 +3,7 @@ import shlex
 
 from snakemake.utils import validate
 
-from crystalgan.config import check, structure_files, training_gpus
+from crystalgan.config import check, prototype_metals, structure_files, training_gpus
 from crystalgan.methods import BASELINES, GENERATORS, METHODS, STAGE2
 
 validate(config, "../workflow/schemas/config.schema.yaml")
@@ -17,12 +17,17 @@ CACHE = config["cache"]
 TRAINING_GPUS = training_gpus(config["training_gpus"])
 FILTER_PARTS = config["filter"]["parts"]
 RELAX = config["relax"]["enabled"]
+RELAX_PARTS = config["relax"]["parts"]
 RUN = "results/{system}/{method}/seed{seed}"
 TRANSFER = "results/{system}/seed{seed}/transfer"
 
 
+PROTOTYPE_METALS = prototype_metals(config)
+
+
 wildcard_constraints:
     system="|".join(SYSTEMS),
+    metal="|".join(PROTOTYPE_METALS) or "^$",
     seed=r"\d+",
     method="|".join(config["methods"]),
 
@@ -42,8 +47,28 @@ def system(wildcards):
 
 
 def system_files(key):
-    """The structure files of a system's folder ``key`` (AH or BH): an edited file re-runs curation."""
-    return lambda wildcards: [str(p) for p in structure_files(system(wildcards)[key])]
+    """The structure files of a system's folder ``key`` (AH or BH), so that an edited file
+    re-runs curation; without the folder, the prototype library the workflow builds."""
+
+    def files(wildcards):
+        s = system(wildcards)
+        if key not in s:
+            return f"results/prototypes/{s[key[0]]}H"
+        return [str(p) for p in structure_files(s[key])]
+
+    return files
+
+
+def prototype_relaxation():
+    """The prototypes' relaxation arguments: the relax section's potential and settings, or
+    none where relaxation is disabled."""
+    if not RELAX:
+        return ""
+    r = config["relax"]
+    return (
+        f"--relax --potential {r['potential']} --fmax {r['fmax']} --steps {r['steps']}"
+        f" --optimizer {r['optimizer']}"
+    )
 
 
 def as_json(value):

@@ -57,7 +57,7 @@ def pdni_hull(tmp_path_factory):
     from crystalgan.hull import hull
 
     root = tmp_path_factory.mktemp("hull")
-    pick = ["03_rocksalt_MH.vasp", "06_fluorite_MH2.vasp", "24_bcc_MH_oct.vasp", "29_CsCl_MH.vasp", "16_NiAs_MH.vasp"]
+    pick = ["03_rocksalt_MH.vasp", "06_fluorite_MH2.vasp", "25_bcc_MH3_oct.vasp", "29_CsCl_MH.vasp", "16_NiAs_MH.vasp"]
     curate(
         [SHIPPED / "PdH" / p for p in pick],
         [SHIPPED / "NiH" / p for p in pick],

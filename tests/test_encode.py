@@ -5,7 +5,7 @@ import pytest
 from pymatgen.core import Structure
 
 from conftest import CURATE_OPTIONS, SHIPPED
-from crystalgan.artifacts import ENCODED_LONG, read_structures, read_table
+from crystalgan.artifacts import CURATED, ENCODED_LONG, PAIRS, read_structures, read_table
 from crystalgan.curate import curate
 from crystalgan.encoding import encode
 from crystalgan.structures import decode_structure, encode_structure
@@ -57,14 +57,16 @@ def test_encode_stage_writes_declared_artifacts(tmp_path):
     curate(SHIPPED / "MgH", SHIPPED / "TiH", "Mg", "Ti", tmp_path / "cur", CURATE_OPTIONS)
     cur = tmp_path / "cur"
     meta = encode(cur / "AH.parquet", cur / "BH.parquet", cur / "pairs.parquet", tmp_path / "enc", "MgTiH", "Mg", "Ti")
+    n_a = len(read_table(cur / "AH.parquet", CURATED))
     x, counts = read_structures(tmp_path / "enc" / "AH.npy")
-    assert x.shape == (35, 4, 18, 3) and counts.shape == (35, 3)
+    assert x.shape == (n_a, 4, 18, 3) and counts.shape == (n_a, 3)
     assert (counts[:, 2] == 0).all() and (counts[:, 1] > 0).all()  # A-H: slot B empty
     _, cb = read_structures(tmp_path / "enc" / "BH.npy")
     assert (cb[:, 1] == 0).all() and (cb[:, 2] > 0).all()
     long = read_table(tmp_path / "enc" / "BH.parquet", ENCODED_LONG)
-    assert len(long) == 35 * 3 + cb.sum()
+    assert len(long) == len(cb) * 3 + cb.sum()
     assert set(long["slot"]) == {"lattice", "H", "Ti"}
     written = json.loads((tmp_path / "enc" / "meta.json").read_text())
     assert written == meta and written["slots"] == ["lattice", "H", "Mg", "Ti"]
-    assert written["partner"]["AH"] == list(range(35))
+    pairs = read_table(cur / "pairs.parquet", PAIRS)
+    assert written["partner"]["AH"] == pairs.loc[pairs["domain"] == "AH", "partner_index"].tolist()

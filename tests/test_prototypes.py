@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 from pymatgen.analysis.structure_matcher import StructureMatcher
+from pymatgen.core import Structure
 
 from crystalgan.prototypes import H_VOLUME, PROTOTYPES, atomic_volume, build_library, write_library
 
@@ -26,10 +27,45 @@ def test_same_order_for_every_metal(tmp_path):
     assert [p.name for p in a] == [p.name for p in b] == [f"{i:02d}_{p.name}.vasp" for i, p in enumerate(PROTOTYPES)]
 
 
-def test_shipped_folders_are_the_library(tmp_path):
+def test_shipped_folders_are_the_library_relaxed():
+    """Every shipped file is its library prototype relaxed with CHGNet within its space group:
+    same composition, named and indexed as the library names it, symmetry kept at the tolerance
+    the relaxation held it to."""
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
     from conftest import SHIPPED
+    from crystalgan.potentials import KEEP_SYMPREC
 
     for metal in ("Pd", "Ni", "Mg", "Ti"):
-        fresh = write_library(metal, tmp_path / metal)
-        for path in fresh:
-            assert (SHIPPED / f"{metal}H" / path.name).read_text() == path.read_text()
+        library = dict(build_library(metal))
+        files = sorted((SHIPPED / f"{metal}H").glob("*.vasp"))
+        assert [f.name for f in files] == [f"{i:02d}_{p.name}.vasp" for i, p in enumerate(PROTOTYPES)]
+        for f in files:
+            assert "relaxed with chgnet" in f.read_text().splitlines()[0], f
+            shipped, ideal = Structure.from_file(f), library[f.stem[3:]]
+            assert shipped.composition == ideal.composition, f
+            group = SpacegroupAnalyzer(ideal, symprec=KEEP_SYMPREC).get_space_group_number()
+            assert SpacegroupAnalyzer(shipped, symprec=KEEP_SYMPREC).get_space_group_number() >= group, f
+
+
+def test_relaxed_library_keeps_each_prototype_symmetric_and_lowers_its_energy(tmp_path):
+    pytest.importorskip("chgnet", reason="the relax extra is not installed: pip install -e '.[relax]'")
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    from crystalgan.potentials import KEEP_SYMPREC, calculator
+
+    options = {"potential": "chgnet", "fmax": 0.1, "steps": 3, "optimizer": "LBFGS"}
+    paths = write_library("Fe", tmp_path / "FeH", relax=options)
+    assert [p.name for p in paths] == [f"{i:02d}_{p.name}.vasp" for i, p in enumerate(PROTOTYPES)]
+    calc = calculator("chgnet")
+    library = dict(build_library("Fe"))
+    for path in paths[:6]:
+        relaxed, ideal = Structure.from_file(path), library[path.stem[3:]]
+        spg = [SpacegroupAnalyzer(s, symprec=KEEP_SYMPREC).get_space_group_number() for s in (relaxed, ideal)]
+        assert spg[0] >= spg[1], path.name
+        energies = []
+        for s in (relaxed, ideal):
+            atoms = s.to_ase_atoms()
+            atoms.calc = calc
+            energies.append(atoms.get_potential_energy())
+        assert energies[0] <= energies[1] + 1e-4, path.name

@@ -2,6 +2,7 @@
 every failure a row with its reason."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -104,6 +105,49 @@ def test_cap_and_ranking_choose_the_lowest_single_point_energies(pdni_hull, tmp_
     assert not df["converged"][0] and df["reason"][0].startswith(
         "step limit: 1 steps"
     )  # too few steps: a row, no crash
+
+
+def test_scattered_relaxation_gathers_the_same_table_as_one_job(pdni_hull, tmp_path):
+    from crystalgan.relax import relax_part, relax_run, write_shortlist
+
+    structures = [rocksalt_ternary(4.0), rocksalt_ternary(4.1, 0.05, 2), rocksalt_ternary(3.9), rocksalt_ternary(3.6)]
+    folder = write_run(tmp_path / "run", structures, valid=[True, True, False, True])
+    options = {**OPTIONS, "rank": True, "steps": 20}
+    whole = run_relax(folder, pdni_hull, **options)
+    domain = (folder / "candidates.npy", folder / "candidates_counts.npy")
+    info = folder / "candidates.json"
+    shortlist = write_shortlist(folder / "filtered.parquet", domain, info, pdni_hull, tmp_path / "s.parquet", options)
+    assert shortlist["candidate"].tolist() == whole["candidate"].tolist()  # ranked the same way
+    parts = [tmp_path / f"{k}-of-2" for k in (1, 2)]
+    for k, part in enumerate(parts, start=1):
+        relax_part(tmp_path / "s.parquet", domain, info, pdni_hull, part, options, (k, 2))
+    assert len(read_table(parts[0] / "relaxed.parquet", RELAXED)) == 2  # entries 1 and 3 of the shortlist
+    gathered = relax_run(
+        folder / "filtered.parquet",
+        domain,
+        info,
+        pdni_hull,
+        tmp_path / "gathered.parquet",
+        tmp_path / "gathered",
+        options,
+        shortlist_path=tmp_path / "s.parquet",
+        parts=parts,
+    )
+    same = [c for c in RELAXED.names if c not in ("cpu_s", "cif", "poscar")]
+    pd.testing.assert_frame_equal(gathered[same], whole[same], check_exact=False, atol=1e-6)
+    assert all(p.startswith(str(tmp_path / "gathered")) and Path(p).is_file() for p in gathered["cif"] if p)
+    with pytest.raises(ValueError, match="do not cover the shortlist"):
+        relax_run(
+            folder / "filtered.parquet",
+            domain,
+            info,
+            pdni_hull,
+            tmp_path / "bad.parquet",
+            tmp_path / "bad",
+            options,
+            shortlist_path=tmp_path / "s.parquet",
+            parts=parts[:1],
+        )
 
 
 def test_failures_are_rows_with_reasons():

@@ -4,12 +4,12 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from crystalgan.artifacts import FILTERED, LOSSES, NEIGHBOURS, write_table
-from crystalgan.report import markdown, report, run_counts, table2
+from crystalgan.report import markdown, report, run_counts, run_cpu_minutes, table2, training_cpu
 from crystalgan.structures import encode_structure
 from crystalgan.verdicts import neighbour_table
 
 
-def fake_filtered(folder, system, method, seed, valid, unique, novel, ternary, a="Pd", b="Ni"):
+def fake_filtered(folder, system, method, seed, valid, unique, novel, ternary, a="Pd", b="Ni", cpu=None):
     n = len(valid)
     df = pd.DataFrame({name: pd.Series([None] * n) for name in FILTERED.names})
     df["candidate"] = np.arange(n)
@@ -23,7 +23,7 @@ def fake_filtered(folder, system, method, seed, valid, unique, novel, ternary, a
     df["is_ternary"], df["valid"], df["unique"], df["novel"] = ternary, valid, unique, novel
     df["novel_framework"] = df["cdvae_valid"] = df["switendick"] = df["valid_data_bounds"] = False
     run = {"system": system, "method": method, "seed": seed, "A": a, "B": b}
-    write_table(df, folder / "filtered.parquet", FILTERED, run)
+    write_table(df, folder / "filtered.parquet", FILTERED, run, cpu)
     s = Structure(Lattice.cubic(2.5), [a, b, "H"], [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0]])
     x, c = encode_structure(s, a, b)
     keep = df.loc[df["valid"] & df["unique"], "candidate"]
@@ -135,3 +135,50 @@ def test_report_refuses_a_neighbour_table_of_another_run(tmp_path):
     b = fake_filtered(tmp_path / "b", "PdNiH", "crystalgan", 1, [True], [True], [True], [True])
     with pytest.raises(ValueError, match="belongs to another run"):
         report([a[0], b[0]], [b[1], a[1]], tmp_path / "report", 1.8, 3.0)
+
+
+def fake_losses(path, stage, cpu_s):
+    table = pd.DataFrame({"stage": [stage], "epoch": [0], "step": [0], "term": ["L_G"], "value": [1.0]})
+    write_table(table.astype({"epoch": "int32"}), path, LOSSES, cpu={stage: cpu_s})
+    return path
+
+
+def test_cost_per_run_charges_training_to_learning_methods_and_splits_the_hull(tmp_path):
+    stage1 = fake_losses(tmp_path / "results/PdNiH/seed0/stage1/losses.parquet", "stage1", 120.0)
+    stage2 = fake_losses(tmp_path / "results/PdNiH/crystalgan/seed0/stage2/losses.parquet", "stage2", 300.0)
+    assert training_cpu([stage1, stage2]) == {("PdNiH", 0): 120.0, ("PdNiH", "crystalgan", 0): 300.0}
+    runs = pd.DataFrame(
+        [
+            {"system": "PdNiH", "method": m, "seed": s, "cpu_generate": 6.0, "cpu_filter": 12.0, "cpu_relax": 30.0}
+            for m, s in (("crystalgan", 0), ("discogan", 0), ("substitution", 0), ("substitution", 1))
+        ]
+    )
+    minutes = run_cpu_minutes(runs, training_cpu([stage1, stage2]), {"PdNiH": 60.0})
+    own = 6 + 12 + 30
+    assert minutes.tolist() == pytest.approx(
+        [(own + 60 + 300 + 120) / 60, (own + 60 + 120) / 60, (own + 30) / 60, (own + 30) / 60]
+    )
+    # a run whose stage-2 training cost is unknown has no cost rather than a wrong one
+    assert np.isnan(run_cpu_minutes(runs.iloc[:1], training_cpu([stage1]), {"PdNiH": 60.0}).iloc[0])
+
+
+def test_table2_gives_yields_per_cpu_minute(tmp_path):
+    paths = [
+        fake_filtered(
+            tmp_path / f"s{seed}",
+            "PdNiH",
+            "substitution",
+            seed,
+            valid=[True, True, True],
+            unique=[True, True, seed == 0],
+            novel=[True] * 3,
+            ternary=[True] * 3,
+            cpu={"generate": 20.0 + 20 * seed, "filter": 10.0},
+        )
+        for seed in (0, 1)
+    ]
+    table = report([p for p, _ in paths], [n for _, n in paths], tmp_path / "report", 1.8, 3.0)
+    row = table.iloc[0]
+    assert row["cpu_min_mean"] == pytest.approx(((30 + 50) / 2) / 60)
+    assert row["n_valid_unique_per_cpu_min"] == pytest.approx(2.5 / (40 / 60))
+    assert "| 3.75 |" in (tmp_path / "report" / "table2.md").read_text()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from test_workflow import SNAKEMAKE, small_config, snakemake
+from test_workflow import SNAKEMAKE, results, small_config, snakemake
 
 START = ROOT.parent / "shared" / "tools" / "local-slurm" / "start.sh"
 STOP = START.with_name("stop.sh")
@@ -35,7 +35,9 @@ def test_slurm_run_goes_through_sbatch_and_equals_a_local_run(cluster, tmp_path)
     on_slurm, local = tmp_path / "slurm", tmp_path / "local"
     for folder in (on_slurm, local):
         folder.mkdir()
-        small_config(folder, methods=["crystalgan"], filter={"parts": 2})  # scattered filter
+        # scattered filter and relaxation
+        relax = {"enabled": True, "parts": 2, "max_per_run": 3, "steps": 10}
+        small_config(folder, methods=["crystalgan"], filter={"parts": 2}, relax=relax)
     profile = ROOT / "workflow" / "profiles" / "slurm"
     cmd = (
         ["timeout", "-k", "10", "900"]
@@ -72,6 +74,10 @@ def test_slurm_run_goes_through_sbatch_and_equals_a_local_run(cluster, tmp_path)
             "generate",
             "filter_part",
             "filter",
+            "hull",
+            "shortlist",
+            "relax_part",
+            "relax",
             "report",
         )
     }, logs
@@ -90,6 +96,11 @@ def test_slurm_run_goes_through_sbatch_and_equals_a_local_run(cluster, tmp_path)
         pd.read_parquet(on_slurm / run / "filtered.parquet").drop(columns="poscar"),
         pd.read_parquet(local / run / "filtered.parquet").drop(columns="poscar"),
     )
+    varies = ["cpu_s", "cif", "poscar"]
     pd.testing.assert_frame_equal(
-        pd.read_csv(on_slurm / "results/report/table2.csv"), pd.read_csv(local / "results/report/table2.csv")
+        pd.read_parquet(on_slurm / run / "relaxed.parquet").drop(columns=varies),
+        pd.read_parquet(local / run / "relaxed.parquet").drop(columns=varies),
+    )
+    pd.testing.assert_frame_equal(
+        results(on_slurm / "results/report/table2.csv"), results(local / "results/report/table2.csv")
     )
