@@ -137,6 +137,7 @@ RELAXED = pa.schema(
         ("n_atoms", pa.int32()),
         ("single_point_e_above_hull", pa.float64()),  # eV/atom before relaxing (NaN unless ranked)
         ("symmetrized", pa.string()),  # space group imposed before relaxing ("" where none)
+        ("refined", pa.string()),  # space group imposed by a second relaxation (relax.refine; "" where none)
     ]
     + _RELAXATION
     + [

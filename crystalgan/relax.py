@@ -4,7 +4,9 @@ judged as materials: energy above the hull, symmetry, and S.U.N. on the relaxed 
 The shortlist is the run's valid unique candidates, optionally ranked by the energy above the
 hull of a single-point energy and capped at ``max_per_run``. Each is optionally symmetrized
 first (spglib at ``symprec``: the idealised primitive standard cell of the group found, where
-it is not P1), then relaxed (cell and positions; see :mod:`crystalgan.potentials`). A relaxed
+it is not P1), then relaxed (cell and positions; see :mod:`crystalgan.potentials`); with
+``refine``, one still P1 is symmetrized at looser tolerances and relaxed again within the
+group found, replacing the P1 structure where that costs at most ``refine_energy``. A relaxed
 candidate is unique when StructureMatcher matches it to no earlier relaxed one of the run, novel when it matches no
 relaxed training binary (novel_framework: not even when every atom is one species, so that
 an ordered substitution of a binary is not a new framework), stable when its
@@ -41,7 +43,7 @@ from crystalgan.artifacts import (
 )
 from crystalgan.filter import run_info
 from crystalgan.hull import e_above_hull, phase_diagram, relaxation_row
-from crystalgan.structures import decode_structure, structure_from_row
+from crystalgan.structures import decode_structure, spacegroup, structure_from_row
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,29 @@ def symmetrized(s: Structure, symprec: float) -> tuple[Structure, str]:
         return analyzer.get_primitive_standard_structure(), analyzer.get_space_group_symbol()
     except Exception:  # spglib fails on some distorted cells: relax them as they are
         return s, ""
+
+
+def refine(result, calc, options: dict):
+    """``result`` (a potentials.Relaxed) and "", or where it is P1 at SYMPREC, the first
+    symmetrization at the tolerances ``options["refine"]`` that, relaxed within its group,
+    ends at most ``options["refine_energy"]`` eV/atom above it, and that group. The CPU
+    seconds and steps of every attempt are added to the result's."""
+    from crystalgan.potentials import Relaxed, relax
+
+    if result.structure is None or spacegroup(result.structure, SYMPREC) != "P1":
+        return result, ""
+    steps, cpu = result.steps, result.cpu_s
+    for tolerance in options["refine"]:
+        start, group = symmetrized(result.structure, tolerance)
+        if not group:
+            continue
+        again = relax(
+            start, calc, options["fmax"], options["steps"], optimizer=options["optimizer"], keep_symmetry=True
+        )
+        steps, cpu = steps + again.steps, cpu + again.cpu_s
+        if again.converged and again.energy_per_atom <= result.energy_per_atom + options["refine_energy"]:
+            return Relaxed(again.structure, again.energy, steps, True, cpu), group
+    return Relaxed(result.structure, result.energy, steps, result.converged, cpu, result.reason), ""
 
 
 def shortlist(candidates: list[tuple[int, Structure]], calc, diagram, cap: int | None, rank: bool) -> pd.DataFrame:
@@ -162,12 +187,14 @@ def relax_rows(chosen: pd.DataFrame, run: Run, options: dict, calc, structures: 
     for n, (k, single_point) in enumerate(zip(chosen["candidate"], chosen["single_point_e_above_hull"]), start=1):
         start, group = symmetrized(run.structure(int(k)), options["symprec"])
         result = relax(start, calc, options["fmax"], options["steps"], optimizer=options["optimizer"])
+        result, refined = refine(result, calc, options)
         row = {
             "candidate": int(k),
             "formula": start.composition.formula.replace(" ", ""),
             "n_atoms": len(start),
             "single_point_e_above_hull": single_point,
             "symmetrized": group,
+            "refined": refined,
             **relaxation_row(result),
             "relaxed": result.structure is not None,
             "e_above_hull": e_above_hull(run.diagram, start.composition.formula, result.energy_per_atom),
@@ -192,7 +219,7 @@ def relax_rows(chosen: pd.DataFrame, run: Run, options: dict, calc, structures: 
             len(chosen),
             k,
             row["formula"],
-            f" (symmetrized {group})" if group else "",
+            (f" (symmetrized {group})" if group else "") + (f" (refined to {refined})" if refined else ""),
             result.steps,
             result.cpu_s,
             row["e_above_hull"],

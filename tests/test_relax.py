@@ -16,7 +16,7 @@ from crystalgan.structures import encode_structure
 
 pytest.importorskip("chgnet", reason="the relax extra is not installed: pip install -e '.[relax]'")
 
-OPTIONS = {**DEFAULTS["relax"], "steps": 60, "max_per_run": "all", "rank": False}
+OPTIONS = {**DEFAULTS["relax"], "steps": 60, "max_per_run": "all", "rank": False, "refine": []}
 
 
 def rocksalt_ternary(a: float, shake: float = 0.0, seed: int = 0) -> Structure:
@@ -148,6 +148,29 @@ def test_scattered_relaxation_gathers_the_same_table_as_one_job(pdni_hull, tmp_p
             shortlist_path=tmp_path / "s.parquet",
             parts=parts[:1],
         )
+
+
+def test_a_relaxed_p1_candidate_is_refined_into_a_group_at_no_energy_cost(pdni_hull, tmp_path):
+    from crystalgan.potentials import calculator, relax
+    from crystalgan.relax import refine
+    from crystalgan.structures import spacegroup
+
+    shaken = rocksalt_ternary(4.0, 0.3, 3)  # relaxes into a P1 minimum at 0.1 A, R3m at 1 A
+    options = {**OPTIONS, "steps": 40, "symprec": 0}
+    plain = run_relax(write_run(tmp_path / "plain", [shaken], [True]), pdni_hull, **options)
+    assert plain["spacegroup"][0] == "P1" and plain["refined"][0] == ""
+    refined = run_relax(
+        write_run(tmp_path / "refined", [shaken], [True]), pdni_hull, **{**options, "refine": [0.05, 1.0]}
+    )
+    assert refined["refined"][0] not in ("", "P1") and refined["spacegroup"][0] == refined["refined"][0]
+    assert refined["energy_per_atom"][0] <= plain["energy_per_atom"][0] + OPTIONS["refine_energy"]
+    assert refined["cpu_s"][0] > plain["cpu_s"][0] and refined["steps"][0] > plain["steps"][0]
+    # a refinement that would cost energy is refused: the P1 result stays, its CPU counted
+    calc = calculator("chgnet")
+    result = relax(shaken, calc, 0.1, 40)
+    kept, group = refine(result, calc, {**options, "refine": [1.0], "refine_energy": -1.0})
+    assert group == "" and kept.structure is result.structure and kept.cpu_s > result.cpu_s
+    assert spacegroup(kept.structure) == "P1"
 
 
 def test_failures_are_rows_with_reasons():
