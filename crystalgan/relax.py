@@ -5,7 +5,7 @@ The shortlist is the run's valid unique candidates, optionally ranked by the ene
 hull of a single-point energy and capped at ``max_per_run``. Each is optionally symmetrized
 first (spglib at ``symprec``: the idealised primitive standard cell of the group found, where
 it is not P1), then relaxed (cell and positions; see :mod:`crystalgan.potentials`); with
-``refine``, one still P1 is symmetrized at looser tolerances and relaxed again within the
+``refine``, a stable one still P1 is symmetrized at looser tolerances and relaxed again within the
 group found, replacing the P1 structure where that costs at most ``refine_energy``. A relaxed
 candidate is unique when StructureMatcher matches it to no earlier relaxed one of the run, novel when it matches no
 relaxed training binary (novel_framework: not even when every atom is one species, so that
@@ -187,7 +187,9 @@ def relax_rows(chosen: pd.DataFrame, run: Run, options: dict, calc, structures: 
     for n, (k, single_point) in enumerate(zip(chosen["candidate"], chosen["single_point_e_above_hull"]), start=1):
         start, group = symmetrized(run.structure(int(k)), options["symprec"])
         result = relax(start, calc, options["fmax"], options["steps"], optimizer=options["optimizer"])
-        result, refined = refine(result, calc, options)
+        refined = ""
+        if e_above_hull(run.diagram, start.composition.formula, result.energy_per_atom) <= options["stable"]:
+            result, refined = refine(result, calc, options)  # only a stable candidate can be S.U.N.
         row = {
             "candidate": int(k),
             "formula": start.composition.formula.replace(" ", ""),
