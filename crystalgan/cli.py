@@ -50,8 +50,8 @@ def cmd_prototypes(args) -> None:
     from crystalgan.prototypes import write_library
 
     for metal in args.metal:
-        if metal_problem(metal):
-            raise ValueError(f"--metal {metal}: {metal_problem(metal)}")
+        if problem := metal_problem(metal):
+            raise ValueError(f"--metal {metal}: {problem}")
     relax = None
     if args.relax:
         relax = {"potential": args.potential, "fmax": args.fmax, "steps": args.steps, "optimizer": args.optimizer}

@@ -91,8 +91,8 @@ def check(config: dict, base: Path | str = ".") -> None:
         raise ConfigError(f"systems: name {name!r} is used more than once")
     for k, system in enumerate(config["systems"]):
         for key in ("A", "B"):
-            if metal_problem(system[key]):
-                raise ConfigError(f"systems[{k}].{key}: {metal_problem(system[key])}")
+            if problem := metal_problem(system[key]):
+                raise ConfigError(f"systems[{k}].{key}: {problem}")
         if system["A"] == system["B"]:
             raise ConfigError(f"systems[{k}]: A and B are both {system['A']}; a ternary needs two metals")
         for key in ("AH", "BH"):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -73,9 +74,9 @@ def refine(result, calc, options: dict):
     symmetrization at the tolerances ``options["refine"]`` that, relaxed within its group,
     ends at most ``options["refine_energy"]`` eV/atom above it, and that group. The CPU
     seconds and steps of every attempt are added to the result's."""
-    from crystalgan.potentials import Relaxed, relax
+    from crystalgan.potentials import relax
 
-    if result.structure is None or spacegroup(result.structure, SYMPREC) != "P1":
+    if not options["refine"] or result.structure is None or spacegroup(result.structure, SYMPREC) != "P1":
         return result, ""
     steps, cpu = result.steps, result.cpu_s
     for tolerance in options["refine"]:
@@ -87,8 +88,8 @@ def refine(result, calc, options: dict):
         )
         steps, cpu = steps + again.steps, cpu + again.cpu_s
         if again.converged and again.energy_per_atom <= result.energy_per_atom + options["refine_energy"]:
-            return Relaxed(again.structure, again.energy, steps, True, cpu), group
-    return Relaxed(result.structure, result.energy, steps, result.converged, cpu, result.reason), ""
+            return replace(again, steps=steps, cpu_s=cpu), group
+    return replace(result, steps=steps, cpu_s=cpu), ""
 
 
 def shortlist(candidates: list[tuple[int, Structure]], calc, diagram, cap: int | None, rank: bool) -> pd.DataFrame:
@@ -187,9 +188,11 @@ def relax_rows(chosen: pd.DataFrame, run: Run, options: dict, calc, structures: 
     for n, (k, single_point) in enumerate(zip(chosen["candidate"], chosen["single_point_e_above_hull"]), start=1):
         start, group = symmetrized(run.structure(int(k)), options["symprec"])
         result = relax(start, calc, options["fmax"], options["steps"], optimizer=options["optimizer"])
-        refined = ""
-        if e_above_hull(run.diagram, start.composition.formula, result.energy_per_atom) <= options["stable"]:
-            result, refined = refine(result, calc, options)  # only a stable candidate can be S.U.N.
+        e_hull, refined = e_above_hull(run.diagram, start.composition.formula, result.energy_per_atom), ""
+        if e_hull <= options["stable"]:  # only a stable candidate can be S.U.N.: refine no other
+            result, refined = refine(result, calc, options)
+            if refined:
+                e_hull = e_above_hull(run.diagram, start.composition.formula, result.energy_per_atom)
         row = {
             "candidate": int(k),
             "formula": start.composition.formula.replace(" ", ""),
@@ -199,7 +202,7 @@ def relax_rows(chosen: pd.DataFrame, run: Run, options: dict, calc, structures: 
             "refined": refined,
             **relaxation_row(result),
             "relaxed": result.structure is not None,
-            "e_above_hull": e_above_hull(run.diagram, start.composition.formula, result.energy_per_atom),
+            "e_above_hull": e_hull,
             "unique": False,
             "duplicate_of": -1,
             "novel": False,
