@@ -2,11 +2,14 @@
 
     python benchmarks/relax_throughput.py                 # this machine's best device
     python benchmarks/relax_throughput.py --device cpu --threads 1
+    python benchmarks/relax_throughput.py --device cuda --against cpu   # GPU against CPU, one run
 
 relaxes ``--n`` shaken ternaries (shipped Pd-H prototypes, one Pd made Ni, each site moved by
 0.1 A) with the relax stage's settings, one after the other as a relax job does, and prints
 structures per second, CPU seconds per structure, optimizer steps and seconds per step, and
-how far the energies of two relaxations of the same structure differ.
+how far the energies of two relaxations of the same structure differ. With ``--against``, the
+same structures are relaxed on that device too, and the speed ratio and the largest energy
+difference between the two devices are printed.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=24, help="structures to relax (default %(default)s)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default %(default)s)")
+    p.add_argument("--against", choices=("cpu", "cuda"), help="relax the same structures on this device too")
     args = p.parse_args()
     import torch
 
@@ -50,31 +54,53 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     warnings.filterwarnings("ignore")
-    calc = POTENTIALS[name].calculator(device)
     structures = ternaries(args.n)
-    relax(structures[0], calc, relax_options["fmax"], 5)  # warm-up (lazy initialisation, CUDA kernels)
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    results = [
-        relax(s, calc, relax_options["fmax"], relax_options["steps"], optimizer=relax_options["optimizer"])
-        for s in structures
-    ]
-    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    steps = sum(r.steps for r in results)
-    again = relax(
-        structures[0], calc, relax_options["fmax"], relax_options["steps"], optimizer=relax_options["optimizer"]
-    )
-    gpu = torch.cuda.get_device_name(0) if device == "cuda" else "none"
+    results, wall = timed_relaxations(POTENTIALS[name].calculator(device), structures, relax_options)
+    gpu = torch.cuda.get_device_name(0) if "cuda" in (device, args.against) else "none"
     print(f"# {name} relaxation on {device} (GPU: {gpu}), torch {torch.__version__}, {args.threads} CPU thread(s)")
     print(
         f"{len(results)} structures ({np.mean([len(s) for s in structures]):.1f} atoms on average), "
         f"{sum(r.converged for r in results)} converged, {relax_options['optimizer']}, fmax {relax_options['fmax']}"
     )
-    print(
-        f"{len(results) / wall:.2f} structures/s; {cpu / len(results):.2f} CPU-s and {wall / len(results):.2f} s wall "
-        f"per structure; {steps / len(results):.0f} steps per structure, {1e3 * wall / steps:.0f} ms per step"
+    report(device, results, wall)
+    again = relax(
+        structures[0],
+        POTENTIALS[name].calculator(device),
+        relax_options["fmax"],
+        relax_options["steps"],
+        optimizer=relax_options["optimizer"],
     )
     delta = abs(again.energy_per_atom - results[0].energy_per_atom) * 1e3
     print(f"the same relaxation twice: energies {delta:.3f} meV/atom apart")
+    if args.against:
+        other, other_wall = timed_relaxations(POTENTIALS[name].calculator(args.against), structures, relax_options)
+        report(args.against, other, other_wall)
+        print(f"{device} is {other_wall / wall:.2f}x as fast as {args.against}")
+        gap = 1e3 * np.abs([r.energy_per_atom - o.energy_per_atom for r, o in zip(results, other)])
+        steps = np.array([[r.steps, o.steps] for r, o in zip(results, other)])
+        print(
+            f"{device} against {args.against}: energies at most {np.nanmax(gap):.3f} "
+            f"meV/atom apart (median {np.nanmedian(gap):.3f}), "
+            f"same step count for {int((steps[:, 0] == steps[:, 1]).sum())} of {len(steps)}"
+        )
+
+
+def timed_relaxations(calc, structures: list[Structure], options: dict) -> tuple[list, float]:
+    """Relaxations of ``structures`` with ``calc`` after one warm-up (lazy initialisation, CUDA
+    kernels), and their wall seconds."""
+    relax(structures[0], calc, options["fmax"], 5)
+    wall0 = time.perf_counter()
+    results = [relax(s, calc, options["fmax"], options["steps"], optimizer=options["optimizer"]) for s in structures]
+    return results, time.perf_counter() - wall0
+
+
+def report(device: str, results: list, wall: float) -> None:
+    cpu, steps = sum(r.cpu_s for r in results), sum(r.steps for r in results)
+    print(
+        f"{device}: {len(results) / wall:.2f} structures/s; {cpu / len(results):.2f} CPU-s and "
+        f"{wall / len(results):.2f} s wall per structure; {steps / len(results):.0f} steps per structure, "
+        f"{1e3 * wall / steps:.0f} ms per step"
+    )
 
 
 if __name__ == "__main__":

@@ -54,7 +54,13 @@ def cmd_prototypes(args) -> None:
             raise ValueError(f"--metal {metal}: {problem}")
     relax = None
     if args.relax:
-        relax = {"potential": args.potential, "fmax": args.fmax, "steps": args.steps, "optimizer": args.optimizer}
+        relax = {
+            "potential": args.potential,
+            "fmax": args.fmax,
+            "steps": args.steps,
+            "optimizer": args.optimizer,
+            "device": args.device,
+        }
     for metal in args.metal:
         out = Path(args.out) / f"{metal}H"
         paths = write_library(metal, out, relax, args.threads)
@@ -183,6 +189,7 @@ def cmd_hull(args) -> None:
         args.steps,
         args.optimizer,
         args.threads,
+        args.device,
     )
 
 
@@ -254,6 +261,7 @@ def _add_potential(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fmax", type=float, default=relax["fmax"], help="eV/A (default %(default)s)")
     p.add_argument("--steps", type=int, default=relax["steps"], help="optimizer steps at most (default %(default)s)")
     p.add_argument("--optimizer", default=relax["optimizer"], help="ASE optimizer (default %(default)s)")
+    p.add_argument("--device", default=relax["device"], help="auto, cpu or cuda (default %(default)s)")
     p.add_argument("--threads", type=int, default=1, help="torch threads")
 
 

@@ -94,12 +94,13 @@ def hull(
     steps: int,
     optimizer: str,
     threads: int = 1,
+    where: str = "auto",
 ) -> pd.DataFrame:
     """Relax the references of a system (curated ``ah``, ``bh`` and the elements) into ``out``
     (hull.parquet) and return it."""
     from crystalgan.potentials import calculator, relax
 
-    calc = calculator(potential, threads)
+    calc = calculator(potential, threads, where)
     references = element_references([metal_a, metal_b])
     for table in (ah, bh):
         df = read_table(table, CURATED)

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 INSTALL = "pip install -e '.[relax]' (or snakemake --sdm conda, envs/relax.yaml)"
 OPTIMIZERS = ("LBFGS", "BFGS", "FIRE")  # ASE optimizers a relaxation can use
+DEVICES = ("auto", "cpu", "cuda")  # where the potential runs; auto: cuda where torch sees a GPU
 MIN_PAIR = 0.5  # A: closer atoms have collapsed
 VOLUME_PER_ATOM = (2.0, 80.0)  # A^3 per atom: outside, the cell has collapsed or exploded
 KEEP_SYMPREC = 1e-3  # A: symmetry a keep_symmetry relaxation preserves (ideal prototypes)
@@ -66,21 +67,30 @@ def require(name: str) -> Potential:
     return potential
 
 
-def device() -> str:
-    """'cuda' where torch sees a GPU, else 'cpu'."""
+def device(wanted: str = "auto") -> str:
+    """The torch device of setting ``wanted`` (one of DEVICES): for auto, 'cuda' where torch
+    sees a GPU, else 'cpu'; PotentialUnavailable where cuda is wanted and torch sees none."""
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if wanted not in DEVICES:
+        raise ValueError(f"unknown device {wanted!r} (one of {', '.join(DEVICES)})")
+    if wanted == "cuda" and not torch.cuda.is_available():
+        raise PotentialUnavailable(
+            f"relax.device is cuda but torch {torch.__version__} sees no GPU (CUDA build: {torch.version.cuda})"
+        )
+    if wanted == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return wanted
 
 
-def calculator(name: str, threads: int = 1):
-    """The ASE calculator of potential ``name`` on this machine's best device."""
+def calculator(name: str, threads: int = 1, where: str = "auto"):
+    """The ASE calculator of potential ``name`` on device ``where`` (one of DEVICES)."""
     potential = require(name)
     import torch
 
     torch.set_num_threads(max(1, threads))
     warnings.filterwarnings("ignore", module="chgnet")  # per-call tensor warnings, not ours to fix
-    where = device()
+    where = device(where)
     log.info("potential %s on %s (torch %s, %d thread(s))", name, where, torch.__version__, threads)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -148,7 +148,7 @@ def relaxed_library(metal: str, options: dict, threads: int = 1) -> list[tuple[s
     the relax config section ``options`` within its space group; failures are left out."""
     from crystalgan.potentials import calculator, relax
 
-    calc = calculator(options["potential"], threads)
+    calc = calculator(options["potential"], threads, options["device"])
     out = []
     library = build_library(metal)
     for k, (name, s) in enumerate(library, start=1):

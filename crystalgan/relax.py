@@ -168,7 +168,7 @@ def make_shortlist(filtered: Path, run: Run, options: dict, threads: int):
 
     flags = read_table(filtered, FILTERED)
     keep = flags.loc[flags["valid"] & flags["unique"], "candidate"].tolist()
-    calc = calculator(options["potential"], threads) if keep else None
+    calc = calculator(options["potential"], threads, options["device"]) if keep else None
     cap = None if options["max_per_run"] == "all" else int(options["max_per_run"])
     chosen = shortlist([(k, run.structure(k)) for k in keep], calc, run.diagram, cap, options["rank"])
     log.info("%d valid unique candidates, %d to relax", len(keep), len(chosen))
@@ -263,7 +263,7 @@ def relax_part(
     listed = read_table(shortlist_path, SHORTLIST)
     chosen = listed.iloc[k - 1 :: n]
     log.info("part %d of %d: %d of the %d shortlisted candidates", k, n, len(chosen), len(listed))
-    calc = calculator(options["potential"], threads) if len(chosen) else None
+    calc = calculator(options["potential"], threads, options["device"]) if len(chosen) else None
     df = relaxed_frame(relax_rows(chosen, run, options, calc, Path(out)))
     write_table(df, Path(out) / "relaxed.parquet", RELAXED, run_info(run.info), cpu={"relax": cpu_seconds()})
     return df

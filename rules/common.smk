@@ -18,6 +18,7 @@ TRAINING_GPUS = training_gpus(config["training_gpus"])
 FILTER_PARTS = config["filter"]["parts"]
 RELAX = config["relax"]["enabled"]
 RELAX_PARTS = config["relax"]["parts"]
+RELAX_GPUS = 0 if config["relax"]["device"] == "cpu" else TRAINING_GPUS
 RUN = "results/{system}/{method}/seed{seed}"
 TRANSFER = "results/{system}/seed{seed}/transfer"
 
@@ -67,7 +68,7 @@ def prototype_relaxation():
     r = config["relax"]
     return (
         f"--relax --potential {r['potential']} --fmax {r['fmax']} --steps {r['steps']}"
-        f" --optimizer {r['optimizer']}"
+        f" --optimizer {r['optimizer']} --device {r['device']}"
     )
 
 

@@ -16,7 +16,7 @@ if CACHE:
             "../envs/relax.yaml"
         threads: 1
         resources:
-            gpu=TRAINING_GPUS,
+            gpu=RELAX_GPUS,
             mem_mb=4000,
             runtime=60,
         params:
@@ -26,10 +26,11 @@ if CACHE:
             fmax=config["relax"]["fmax"],
             steps=config["relax"]["steps"],
             optimizer=config["relax"]["optimizer"],
+            device=config["relax"]["device"],
         shell:
             "crystalgan hull --ah {input.ah} --bh {input.bh} --a {params.a} --b {params.b}"
             " --potential {params.potential} --fmax {params.fmax} --steps {params.steps}"
-            " --optimizer {params.optimizer}"
+            " --optimizer {params.optimizer} --device {params.device}"
             " --out {output} --threads {threads} > {log} 2>&1"
 
 else:
@@ -48,7 +49,7 @@ else:
             "../envs/relax.yaml"
         threads: 1
         resources:
-            gpu=TRAINING_GPUS,
+            gpu=RELAX_GPUS,
             mem_mb=4000,
             runtime=60,
         params:
@@ -58,8 +59,9 @@ else:
             fmax=config["relax"]["fmax"],
             steps=config["relax"]["steps"],
             optimizer=config["relax"]["optimizer"],
+            device=config["relax"]["device"],
         shell:
             "crystalgan hull --ah {input.ah} --bh {input.bh} --a {params.a} --b {params.b}"
             " --potential {params.potential} --fmax {params.fmax} --steps {params.steps}"
-            " --optimizer {params.optimizer}"
+            " --optimizer {params.optimizer} --device {params.device}"
             " --out {output} --threads {threads} > {log} 2>&1"

@@ -14,7 +14,7 @@ if CACHE:
             "../envs/relax.yaml"
         threads: 1
         resources:
-            gpu=TRAINING_GPUS if RELAX else 0,
+            gpu=RELAX_GPUS if RELAX else 0,
             mem_mb=4000,
             runtime=60,
         params:
@@ -36,7 +36,7 @@ else:
             "../envs/relax.yaml"
         threads: 1
         resources:
-            gpu=TRAINING_GPUS if RELAX else 0,
+            gpu=RELAX_GPUS if RELAX else 0,
             mem_mb=4000,
             runtime=60,
         params:

@@ -17,7 +17,7 @@ rule shortlist:
         "../envs/relax.yaml"
     threads: 1
     resources:
-        gpu=TRAINING_GPUS,
+        gpu=RELAX_GPUS,
         mem_mb=4000,
         runtime=60,
     params:
@@ -45,7 +45,7 @@ rule relax_part:
         "../envs/relax.yaml"
     threads: 1
     resources:
-        gpu=TRAINING_GPUS,
+        gpu=RELAX_GPUS,
         mem_mb=4000,
         runtime=120,
     params:
@@ -82,7 +82,7 @@ rule relax:
         "../envs/relax.yaml"
     threads: 1
     resources:
-        gpu=TRAINING_GPUS,
+        gpu=RELAX_GPUS,
         mem_mb=4000,
         runtime=120,
     params:

@@ -3,6 +3,7 @@ import pytest
 from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Structure
 
+from conftest import DEFAULTS
 from crystalgan.prototypes import H_VOLUME, PROTOTYPES, atomic_volume, build_library, write_library
 
 
@@ -54,7 +55,7 @@ def test_relaxed_library_keeps_each_prototype_symmetric_and_lowers_its_energy(tm
 
     from crystalgan.potentials import KEEP_SYMPREC, calculator
 
-    options = {"potential": "chgnet", "fmax": 0.1, "steps": 3, "optimizer": "LBFGS"}
+    options = {**DEFAULTS["relax"], "steps": 3}
     paths = write_library("Fe", tmp_path / "FeH", relax=options)
     assert [p.name for p in paths] == [f"{i:02d}_{p.name}.vasp" for i, p in enumerate(PROTOTYPES)]
     calc = calculator("chgnet")

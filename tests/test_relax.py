@@ -173,6 +173,20 @@ def test_a_relaxed_p1_candidate_is_refined_into_a_group_at_no_energy_cost(pdni_h
     assert spacegroup(kept.structure) == "P1"
 
 
+def test_the_potential_runs_where_relax_device_says():
+    import torch
+
+    from crystalgan.potentials import PotentialUnavailable, device
+
+    assert device("cpu") == "cpu"
+    assert device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(PotentialUnavailable, match="relax.device is cuda but torch .* sees no GPU"):
+            device("cuda")
+
+
 def test_failures_are_rows_with_reasons():
     from ase.calculators.emt import EMT
     from ase.calculators.lj import LennardJones

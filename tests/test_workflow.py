@@ -377,6 +377,24 @@ def test_training_jobs_claim_a_gpu_only_where_nvidia_smi_lists_one(tmp_path, mon
         assert training_gpus("auto") == expected
 
 
+def test_relax_device_cpu_keeps_the_potential_jobs_off_the_gpu(tmp_path):
+    def claims(device: str) -> dict[str, set[str]]:
+        config = small_config(tmp_path, training_gpus=1, relax={"enabled": True, "device": device})
+        out = snakemake(tmp_path, "-n", config=config).stdout
+        found: dict[str, set[str]] = {}
+        for line in out.splitlines():
+            if m := re.match(r"(?:local)?rule (\w+):", line):
+                rule = m.group(1)
+            elif m := re.search(r"resources:.*\bgpu=(\d+)", line):
+                found.setdefault(rule, set()).add(m.group(1))
+        return found
+
+    on_cpu, auto = claims("cpu"), claims("auto")
+    for rule in ("hull", "relax"):
+        assert on_cpu[rule] == {"0"} and auto[rule] == {"1"}, (rule, on_cpu, auto)
+    assert on_cpu["train_stage1"] == auto["train_stage1"] == {"1"}
+
+
 @pytest.mark.paper
 def test_paper_table2_on_the_real_data(real_data, tmp_path):
     """The paper's Table 2 at its budget (70 candidates, 1000 epochs) on two untuned seeds:
