@@ -3,19 +3,20 @@
 Valid candidates are compared with StructureMatcher (defaults) to earlier unique ones
 (unique, duplicate_of); unique ones to the training structures (novel) and to the training
 frameworks with species ignored (novel_framework). Each structure is reduced once and
-``fit`` is called only where it can succeed (see :class:`Catalogue`): the same verdicts as
-comparing every pair, 14 times faster on 10^4 candidates.
+``fit`` is called only where it can succeed (see :class:`Catalogue` and :func:`lattices_map`):
+the same verdicts as comparing every pair.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 import numpy as np
 import pandas as pd
 from pymatgen.analysis.structure_matcher import FrameworkComparator, StructureMatcher
-from pymatgen.core import Structure
+from pymatgen.core import Lattice, Structure
 from pymatgen.optimization.neighbors import find_points_in_spheres
 
 from crystalgan.structures import decode_structure, spacegroup
@@ -99,8 +100,13 @@ def _match_group(task) -> list[tuple[int, list]]:
 
 
 def reduced(s: Structure) -> Structure:
-    """The Niggli-reduced primitive cell StructureMatcher compares (computed once per structure)."""
-    return s.get_reduced_structure(reduction_algo="niggli").get_primitive_structure()
+    """The Niggli-reduced primitive cell StructureMatcher compares (computed once per structure).
+    Where the species' counts have no common divisor no smaller cell exists, and
+    ``get_primitive_structure`` returns a copy: it is skipped."""
+    niggli = s.get_reduced_structure(reduction_algo="niggli")
+    if math.gcd(*(int(n) for n in niggli.composition.values())) == 1:
+        return niggli
+    return niggli.get_primitive_structure()
 
 
 class Catalogue:
@@ -109,25 +115,31 @@ class Catalogue:
     ``fit`` needs equal comparator hashes (the reduced formula; none with ``species=False``)
     and, without supercells, equal numbers of sites: structures are bucketed by both. Within a
     bucket they are tried nearest :func:`fingerprint` first, the often-matched ones slightly
-    ahead, so that a duplicate is usually found within a few fits (same answer in any order).
+    ahead, so that a duplicate is usually found within a few fits (same answer in any order),
+    and only where :func:`lattices_map` says their lattices can be mapped onto each other.
     """
 
     POPULARITY = 0.01  # fingerprint distance traded for each e-fold of earlier matches
 
     def __init__(self, matcher: StructureMatcher, species: bool = True):
         self.matcher, self.species = matcher, species
-        self.buckets: dict = {}  # key -> {"structures", "labels", "prints", "matches"}
+        self.buckets: dict = {}  # key -> {"structures", "labels", "prints", "matches", "cells"}
 
     def key(self, s: Structure) -> tuple:
         return (s.composition.reduced_formula if self.species else "", len(s))
 
     def add(self, s: Structure, summary: np.ndarray, label) -> None:
         """Catalogue ``s`` (its :func:`fingerprint` ``summary``) under ``label``."""
-        bucket = self.buckets.setdefault(self.key(s), {"structures": [], "labels": [], "prints": [], "matches": []})
+        bucket = self.buckets.setdefault(
+            self.key(s), {"structures": [], "labels": [], "prints": [], "matches": [], "cells": [], "minima": []}
+        )
+        cell = unit_cell(s)
         bucket["structures"].append(s)
         bucket["labels"].append(label)
         bucket["prints"].append(summary)
         bucket["matches"].append(0)
+        bucket["cells"].append(Cell(cell))
+        bucket["minima"].append(successive_minima(cell))
 
     def find(self, s: Structure, summary: np.ndarray):
         """Label of a catalogued structure matching ``s`` (fingerprint ``summary``), or None."""
@@ -136,11 +148,94 @@ class Catalogue:
             return None
         distance = np.abs(np.array(bucket["prints"]) - summary).mean(axis=1)
         distance -= self.POPULARITY * np.log1p(bucket["matches"])
+        target = unit_cell(s)
+        tolerances = self.matcher.ltol, self.matcher.angle_tol
+        # a basis of a lattice is no shorter than its successive minima, one by one
+        reach = np.sort(np.linalg.norm(target, axis=1)) * (1 + self.matcher.ltol) * (1 + LENGTH_MARGIN)
+        possible = (np.array(bucket["minima"]) < reach).all(axis=1)
         for i in np.argsort(distance, kind="stable"):
+            if not possible[i] or not lattices_map(bucket["cells"][i], target, *tolerances):
+                continue
             if self.matcher.fit(bucket["structures"][i], s, skip_structure_reduction=True):
                 bucket["matches"][i] += 1
                 return bucket["labels"][i]
         return None
+
+
+# How much wider than pymatgen's tolerances lattices_map looks, so that rounding in either
+# never makes it reject a lattice that pymatgen accepts.
+LENGTH_MARGIN = 1e-6  # relative
+ANGLE_MARGIN = 1e-3  # degrees
+
+
+def unit_cell(s: Structure) -> np.ndarray:
+    """The lattice vectors of ``s`` (rows) scaled to unit volume: StructureMatcher (scale=True)
+    compares two lattices at one volume, so lengths relative to a lattice's volume^(1/3)."""
+    return s.lattice.matrix / s.volume ** (1 / 3)
+
+
+def successive_minima(cell: np.ndarray) -> np.ndarray:
+    """The lengths of the three shortest independent vectors of lattice ``cell``, less a margin
+    that covers Niggli reduction's tolerance (the edges of its reduced cell)."""
+    lattice = Lattice(cell).get_niggli_reduced_lattice()
+    return np.sort(lattice.abc) * (1 - 100 * LENGTH_MARGIN)
+
+
+class Cell:
+    """A :func:`unit_cell` and its lattice vectors up to a length, enumerated once."""
+
+    def __init__(self, cell: np.ndarray):
+        self.cell = cell
+        self.reach = 0.0
+        self.column_norms = np.linalg.norm(np.linalg.inv(cell), axis=0)
+
+    def vectors(self, reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Integer coordinates, vectors and lengths of every lattice vector at most ``reach`` long
+        (and possibly some longer)."""
+        if reach > self.reach:
+            self.reach = reach * 1.5
+            bound = np.floor(self.reach * self.column_norms).astype(int)
+            grid = np.stack(np.meshgrid(*(np.arange(-b, b + 1) for b in bound), indexing="ij"), -1).reshape(-1, 3)
+            vectors = grid @ self.cell
+            self.grid, self.vecs, self.norms = grid, vectors, np.linalg.norm(vectors, axis=1)
+        return self.grid, self.vecs, self.norms
+
+
+def lattices_map(cell: Cell, target: np.ndarray, ltol: float, angle_tol: float) -> bool:
+    """Whether lattice ``cell`` has a basis whose lengths lie within ``ltol`` (ratio within
+    (1/(1+ltol), 1+ltol)) of the lengths of ``target`` and whose angles within ``angle_tol``
+    degrees of its angles (both :func:`unit_cell`), each widened by a margin.
+
+    This is the test that ``StructureMatcher.fit(t, s)`` without supercells applies first
+    (``Lattice.find_all_mappings`` of t's lattice onto s's, each at their common volume, and a
+    basis: |det| = 1), so that where it fails, ``fit`` fails: lattices in the cell of
+    unit volume are the same test with both lattices scaled alike.
+    """
+    lengths = np.linalg.norm(target, axis=1)
+    high = (1 + ltol) * (1 + LENGTH_MARGIN)
+    grid, vectors, norms = cell.vectors(lengths.max() * high)
+    near = [(norms < length * high) & (norms > length / high) for length in lengths]
+    if not all(n.any() for n in near):
+        return False
+    a, b, c = (vectors[n] for n in near)
+    la, lb, lc = (norms[n] for n in near)
+    alpha, beta, gamma = (_angles(target[j : j + 1], target[k : k + 1])[0, 0] for j, k in ((1, 2), (0, 2), (0, 1)))
+    tol = angle_tol + ANGLE_MARGIN
+    ab = np.abs(_angles(a, b, la, lb) - gamma) <= tol
+    ac = np.abs(_angles(a, c, la, lc) - beta) <= tol
+    bc = np.abs(_angles(b, c, lb, lc) - alpha) <= tol
+    i, j, k = np.nonzero(ab[:, :, None] & ac[:, None, :] & bc[None, :, :])
+    if not len(i):
+        return False
+    bases = np.stack([grid[near[0]][i], grid[near[1]][j], grid[near[2]][k]], axis=1)
+    return bool((np.abs(np.rint(np.linalg.det(bases))) == 1).any())
+
+
+def _angles(u: np.ndarray, v: np.ndarray, lu=None, lv=None) -> np.ndarray:
+    """Angles in degrees between each row of ``u`` and each row of ``v`` (lengths ``lu``, ``lv``)."""
+    lu = np.linalg.norm(u, axis=1) if lu is None else lu
+    lv = np.linalg.norm(v, axis=1) if lv is None else lv
+    return np.degrees(np.arccos(np.clip(u @ v.T / lu[:, None] / lv, -1, 1)))
 
 
 def fingerprint(s: Structure, k: int = 4, reach: float = 2.5) -> np.ndarray:

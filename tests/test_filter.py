@@ -236,3 +236,63 @@ def test_neighbour_table_lists_each_atom_of_the_valid_unique_candidates(tmp_path
         row = df.iloc[k]
         assert nn.loc[nn["candidate"] == k, "distance"].min() == pytest.approx(min(row["min_HH"], row["min_AB"]))
     assert read_run(tmp_path / "nn.parquet")["method"] == "crystalgan"
+
+
+def ternaries_in_many_settings(seed: int = 5) -> list[Structure]:
+    """Shipped Pd-H prototypes with a Pd made Ni, each also strained (lengths by up to 30%,
+    angles by up to 8 degrees: inside and outside StructureMatcher's ltol and angle_tol), in
+    another cell of the same lattice, and shaken."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for path in sorted((SHIPPED / "PdH").iterdir())[:16]:
+        s = Structure.from_file(path)
+        pd_sites = [i for i, site in enumerate(s) if site.specie.symbol == "Pd"]
+        if len(pd_sites) < 2:
+            continue
+        s.replace(pd_sites[-1], "Ni")
+        out.append(s)
+        for _ in range(3):
+            a, b, c = np.array(s.lattice.abc) * rng.uniform(0.7, 1.3, 3)
+            angles = np.clip(np.array(s.lattice.angles) + rng.uniform(-8, 8, 3), 50, 130)
+            out.append(Structure(Lattice.from_parameters(a, b, c, *angles), s.species, s.frac_coords))
+        other = s.copy()
+        other.make_supercell([[1, 1, 0], [0, 1, 0], [0, 0, 1]])  # same lattice, another basis
+        out.append(other)
+        shaken = s.copy()
+        shaken.perturb(0.2)
+        out.append(shaken)
+    return out
+
+
+def test_the_lattice_precheck_never_rejects_a_pair_that_structure_matcher_matches():
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    from crystalgan.matching import Cell, lattices_map, reduced, successive_minima, unit_cell
+
+    matcher = StructureMatcher()
+    structures = [reduced(s) for s in ternaries_in_many_settings()]
+    fits = admitted = pairs = 0
+    for s1 in structures:
+        cell = Cell(unit_cell(s1))
+        for s2 in structures:
+            if len(s1) != len(s2) or s1.composition.reduced_formula != s2.composition.reduced_formula:
+                continue
+            target = unit_cell(s2)
+            reach = np.sort(np.linalg.norm(target, axis=1)) * (1 + matcher.ltol)
+            possible = (successive_minima(unit_cell(s1)) < reach).all()
+            passes = possible and lattices_map(cell, target, matcher.ltol, matcher.angle_tol)
+            fit = matcher.fit(s1, s2, skip_structure_reduction=True)
+            assert passes or not fit, "the pre-check rejected a pair that StructureMatcher matches"
+            pairs, fits, admitted = pairs + 1, fits + fit, admitted + passes
+    assert 0 < fits < admitted < pairs  # it matches some, and rejects some it cannot match
+
+
+def test_reduced_skips_the_primitive_search_only_where_no_smaller_cell_exists():
+    from crystalgan.matching import reduced
+
+    for s in ternaries_in_many_settings()[:12]:
+        full = s.get_reduced_structure(reduction_algo="niggli").get_primitive_structure()
+        short = reduced(s)
+        assert short.lattice == full.lattice and short.sites == full.sites
+        double = s * (2, 1, 1)  # every count even: the primitive search must run, and halve it
+        assert len(reduced(double)) == len(s)
