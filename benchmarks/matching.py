@@ -1,12 +1,12 @@
-"""StructureMatcher uniqueness and novelty of one run's candidates, with the lattice pre-check
-and without it, in one process pool each:
+"""StructureMatcher uniqueness and novelty of one run's candidates, with the pre-checks and
+without them, in one process pool each:
 
     python benchmarks/matching.py results/PdNiH/crystalgan/seed10 results/PdNiH/curated/{AH,BH}.parquet
 
-prints the time of both and whether their tables are identical (the pre-check, the
-successive-minima test and the skipped primitive search only save work: they must not change
-a verdict). Without pre-checks every same-formula, same-size pair goes to ``fit`` and every
-cell through ``get_primitive_structure``.
+prints the time of both and whether their tables are identical (the lattice pre-check and
+the skipped primitive search only save work: they must not change a verdict). Without
+pre-checks every same-formula, same-size pair goes to ``fit`` and every cell through
+``get_primitive_structure``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-
-import numpy as np
 
 from crystalgan import matching
 from crystalgan.artifacts import FILTERED, read_json, read_structures, read_table
@@ -36,11 +34,11 @@ def main() -> None:
     info = read_json(args.run / "candidates.json")
     verdicts = read_table(args.run / "filtered.parquet", FILTERED)[["candidate", "valid"]]
     training = binary_structures(args.curated)
-    fast = matching.lattices_map, matching.successive_minima, matching.reduced
-    plain = (lambda *a: True), (lambda cell: np.zeros(3)), plain_reduced
+    fast = matching.lattices_map, matching.reduced
+    plain = (lambda *a: True), plain_reduced
     tables = {}
-    for name, (lattices_map, successive_minima, reduced) in (("with pre-checks", fast), ("without", plain)):
-        matching.lattices_map, matching.successive_minima, matching.reduced = lattices_map, successive_minima, reduced
+    for name, (lattices_map, reduced) in (("with pre-checks", fast), ("without", plain)):
+        matching.lattices_map, matching.reduced = lattices_map, reduced
         df = verdicts.copy()
         for column in matching.MATCH_COLUMNS:
             df[column] = None
@@ -49,7 +47,7 @@ def main() -> None:
         tables[name] = df
         print(
             f"{name}: {time.perf_counter() - t0:.1f} s for {int(df['valid'].sum())} valid, "
-            f"{int((df['unique'] == True).sum())} unique ({args.processes} processes)"  # noqa: E712
+            f"{int(df['unique'].eq(True).sum())} unique ({args.processes} processes)"
         )
     print("identical tables:", tables["with pre-checks"].equals(tables["without"]))
 

@@ -23,7 +23,7 @@ from pymatgen.core import Structure
 from run import shipped_ternaries  # benchmarks/run.py, beside this script
 
 from crystalgan.config import defaults
-from crystalgan.potentials import POTENTIALS, relax, require
+from crystalgan.potentials import DEVICES, calculator, device, relax
 
 
 def ternaries(n: int, seed: int = 0) -> list[Structure]:
@@ -42,30 +42,29 @@ def ternaries(n: int, seed: int = 0) -> list[Structure]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=24, help="structures to relax (default %(default)s)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default %(default)s)")
-    p.add_argument("--against", choices=("cpu", "cuda"), help="relax the same structures on this device too")
+    p.add_argument("--against", choices=DEVICES[1:], help="relax the same structures on this device too")
     args = p.parse_args()
     import torch
 
     relax_options = defaults()["relax"]
     name = relax_options["potential"]
-    require(name)
-    torch.set_num_threads(args.threads)
-    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    where = device(args.device)
     warnings.filterwarnings("ignore")
     structures = ternaries(args.n)
-    results, wall = timed_relaxations(POTENTIALS[name].calculator(device), structures, relax_options)
-    gpu = torch.cuda.get_device_name(0) if "cuda" in (device, args.against) else "none"
-    print(f"# {name} relaxation on {device} (GPU: {gpu}), torch {torch.__version__}, {args.threads} CPU thread(s)")
+    calc = calculator(name, args.threads, where)
+    results, wall = timed_relaxations(calc, structures, relax_options)
+    gpu = torch.cuda.get_device_name(0) if "cuda" in (where, args.against) else "none"
+    print(f"# {name} relaxation on {where} (GPU: {gpu}), torch {torch.__version__}, {args.threads} CPU thread(s)")
     print(
         f"{len(results)} structures ({np.mean([len(s) for s in structures]):.1f} atoms on average), "
         f"{sum(r.converged for r in results)} converged, {relax_options['optimizer']}, fmax {relax_options['fmax']}"
     )
-    report(device, results, wall)
+    report(where, results, wall)
     again = relax(
         structures[0],
-        POTENTIALS[name].calculator(device),
+        calc,
         relax_options["fmax"],
         relax_options["steps"],
         optimizer=relax_options["optimizer"],
@@ -73,13 +72,13 @@ def main() -> None:
     delta = abs(again.energy_per_atom - results[0].energy_per_atom) * 1e3
     print(f"the same relaxation twice: energies {delta:.3f} meV/atom apart")
     if args.against:
-        other, other_wall = timed_relaxations(POTENTIALS[name].calculator(args.against), structures, relax_options)
+        other, other_wall = timed_relaxations(calculator(name, args.threads, args.against), structures, relax_options)
         report(args.against, other, other_wall)
-        print(f"{device} is {other_wall / wall:.2f}x as fast as {args.against}")
+        print(f"{where} is {other_wall / wall:.2f}x as fast as {args.against}")
         gap = 1e3 * np.abs([r.energy_per_atom - o.energy_per_atom for r, o in zip(results, other)])
         steps = np.array([[r.steps, o.steps] for r, o in zip(results, other)])
         print(
-            f"{device} against {args.against}: energies at most {np.nanmax(gap):.3f} "
+            f"{where} against {args.against}: energies at most {np.nanmax(gap):.3f} "
             f"meV/atom apart (median {np.nanmedian(gap):.3f}), "
             f"same step count for {int((steps[:, 0] == steps[:, 1]).sum())} of {len(steps)}"
         )

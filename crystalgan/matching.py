@@ -131,15 +131,13 @@ class Catalogue:
     def add(self, s: Structure, summary: np.ndarray, label) -> None:
         """Catalogue ``s`` (its :func:`fingerprint` ``summary``) under ``label``."""
         bucket = self.buckets.setdefault(
-            self.key(s), {"structures": [], "labels": [], "prints": [], "matches": [], "cells": [], "minima": []}
+            self.key(s), {"structures": [], "labels": [], "prints": [], "matches": [], "cells": []}
         )
-        cell = unit_cell(s)
         bucket["structures"].append(s)
         bucket["labels"].append(label)
         bucket["prints"].append(summary)
         bucket["matches"].append(0)
-        bucket["cells"].append(Cell(cell))
-        bucket["minima"].append(successive_minima(cell))
+        bucket["cells"].append(Cell(s))
 
     def find(self, s: Structure, summary: np.ndarray):
         """Label of a catalogued structure matching ``s`` (fingerprint ``summary``), or None."""
@@ -148,13 +146,9 @@ class Catalogue:
             return None
         distance = np.abs(np.array(bucket["prints"]) - summary).mean(axis=1)
         distance -= self.POPULARITY * np.log1p(bucket["matches"])
-        target = unit_cell(s)
-        tolerances = self.matcher.ltol, self.matcher.angle_tol
-        # a basis of a lattice is no shorter than its successive minima, one by one
-        reach = np.sort(np.linalg.norm(target, axis=1)) * (1 + self.matcher.ltol) * (1 + LENGTH_MARGIN)
-        possible = (np.array(bucket["minima"]) < reach).all(axis=1)
+        target = shape(s), self.matcher.ltol, self.matcher.angle_tol
         for i in np.argsort(distance, kind="stable"):
-            if not possible[i] or not lattices_map(bucket["cells"][i], target, *tolerances):
+            if not lattices_map(bucket["cells"][i], *target):
                 continue
             if self.matcher.fit(bucket["structures"][i], s, skip_structure_reduction=True):
                 bucket["matches"][i] += 1
@@ -168,26 +162,22 @@ LENGTH_MARGIN = 1e-6  # relative
 ANGLE_MARGIN = 1e-3  # degrees
 
 
-def unit_cell(s: Structure) -> np.ndarray:
-    """The lattice vectors of ``s`` (rows) scaled to unit volume: StructureMatcher (scale=True)
-    compares two lattices at one volume, so lengths relative to a lattice's volume^(1/3)."""
-    return s.lattice.matrix / s.volume ** (1 / 3)
-
-
-def successive_minima(cell: np.ndarray) -> np.ndarray:
-    """The lengths of the three shortest independent vectors of lattice ``cell``, less a margin
-    that covers Niggli reduction's tolerance (the edges of its reduced cell)."""
-    lattice = Lattice(cell).get_niggli_reduced_lattice()
-    return np.sort(lattice.abc) * (1 - 100 * LENGTH_MARGIN)
+def shape(s: Structure) -> tuple[np.ndarray, np.ndarray]:
+    """Lengths (in units of volume^(1/3)) and angles (degrees) of the lattice of ``s``:
+    StructureMatcher (scale=True) compares two lattices scaled to one volume."""
+    return np.array(s.lattice.abc) / s.volume ** (1 / 3), np.array(s.lattice.angles)
 
 
 class Cell:
-    """A :func:`unit_cell` and its lattice vectors up to a length, enumerated once."""
+    """The lattice of a catalogued structure at unit volume: its successive minima (the
+    lengths of its three shortest independent vectors, less a margin that covers Niggli
+    reduction's tolerance) and its lattice vectors up to a length, enumerated once."""
 
-    def __init__(self, cell: np.ndarray):
-        self.cell = cell
+    def __init__(self, s: Structure):
+        self.cell = s.lattice.matrix / s.volume ** (1 / 3)
+        self.minima = np.sort(Lattice(self.cell).get_niggli_reduced_lattice().abc) * (1 - 100 * LENGTH_MARGIN)
         self.reach = 0.0
-        self.column_norms = np.linalg.norm(np.linalg.inv(cell), axis=0)
+        self.column_norms = np.linalg.norm(np.linalg.inv(self.cell), axis=0)
 
     def vectors(self, reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Integer coordinates, vectors and lengths of every lattice vector at most ``reach`` long
@@ -201,25 +191,28 @@ class Cell:
         return self.grid, self.vecs, self.norms
 
 
-def lattices_map(cell: Cell, target: np.ndarray, ltol: float, angle_tol: float) -> bool:
+def lattices_map(cell: Cell, target: tuple, ltol: float, angle_tol: float) -> bool:
     """Whether lattice ``cell`` has a basis whose lengths lie within ``ltol`` (ratio within
     (1/(1+ltol), 1+ltol)) of the lengths of ``target`` and whose angles within ``angle_tol``
-    degrees of its angles (both :func:`unit_cell`), each widened by a margin.
+    degrees of its angles (``target``: :func:`shape`), each widened by a margin.
 
     This is the test that ``StructureMatcher.fit(t, s)`` without supercells applies first
     (``Lattice.find_all_mappings`` of t's lattice onto s's, each at their common volume, and a
-    basis: |det| = 1), so that where it fails, ``fit`` fails: lattices in the cell of
-    unit volume are the same test with both lattices scaled alike.
+    basis: |det| = 1), so that where it fails, ``fit`` fails: lattices at unit volume are the
+    same test with both lattices scaled alike. It first asks the cheaper question whether the
+    cell's successive minima, one by one, are shorter than the target's sorted lengths allow:
+    no basis of a lattice is shorter.
     """
-    lengths = np.linalg.norm(target, axis=1)
+    lengths, (alpha, beta, gamma) = target
     high = (1 + ltol) * (1 + LENGTH_MARGIN)
+    if (cell.minima >= np.sort(lengths) * high).any():
+        return False
     grid, vectors, norms = cell.vectors(lengths.max() * high)
     near = [(norms < length * high) & (norms > length / high) for length in lengths]
     if not all(n.any() for n in near):
         return False
     a, b, c = (vectors[n] for n in near)
     la, lb, lc = (norms[n] for n in near)
-    alpha, beta, gamma = (_angles(target[j : j + 1], target[k : k + 1])[0, 0] for j, k in ((1, 2), (0, 2), (0, 1)))
     tol = angle_tol + ANGLE_MARGIN
     ab = np.abs(_angles(a, b, la, lb) - gamma) <= tol
     ac = np.abs(_angles(a, c, la, lc) - beta) <= tol
@@ -231,10 +224,8 @@ def lattices_map(cell: Cell, target: np.ndarray, ltol: float, angle_tol: float) 
     return bool((np.abs(np.rint(np.linalg.det(bases))) == 1).any())
 
 
-def _angles(u: np.ndarray, v: np.ndarray, lu=None, lv=None) -> np.ndarray:
+def _angles(u: np.ndarray, v: np.ndarray, lu: np.ndarray, lv: np.ndarray) -> np.ndarray:
     """Angles in degrees between each row of ``u`` and each row of ``v`` (lengths ``lu``, ``lv``)."""
-    lu = np.linalg.norm(u, axis=1) if lu is None else lu
-    lv = np.linalg.norm(v, axis=1) if lv is None else lv
     return np.degrees(np.arccos(np.clip(u @ v.T / lu[:, None] / lv, -1, 1)))
 
 
