@@ -107,6 +107,8 @@ def cmd_train_stage2(args) -> None:
         args.geometry,
         args.seed,
         args.threads,
+        args.curated,
+        args.meta,
     )
 
 
@@ -123,6 +125,7 @@ def cmd_generate(args) -> None:
         args.noise,
         args.seed,
         args.method,
+        args.merge,
     )
 
 
@@ -349,7 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_domain(p, "--ahb", "AHB_g.npy AHB_g_counts.npy")
     _add_domain(p, "--bha", "BHA_g.npy BHA_g_counts.npy")
     p.add_argument("--method", required=True, choices=STAGE2)
-    p.add_argument("--geometry", type=_json, default=DEFAULTS["geometry"], help="JSON: d1, d2, form")
+    p.add_argument("--geometry", type=_json, default=DEFAULTS["geometry"], help="JSON: config section geometry")
+    p.add_argument(
+        "--curated", nargs=2, type=Path, metavar=("AH", "BH"), help="curated binaries (geometry target 'data')"
+    )
+    p.add_argument("--meta", type=Path, help="encoded meta.json (element names)")
     _add_training(p)
     p.set_defaults(func=cmd_train_stage2)
 
@@ -364,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=DEFAULTS["generate"]["samples"])
     p.add_argument(
         "--noise", type=float, default=DEFAULTS["generate"]["noise"], help="input noise std, data-scale units"
+    )
+    p.add_argument(
+        "--merge",
+        type=float,
+        default=DEFAULTS["generate"]["merge"],
+        help="A: merge atoms of one element closer than this (0: off; default %(default)s)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_generate)

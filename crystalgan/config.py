@@ -49,6 +49,12 @@ def fill_defaults(config: dict, schema: dict | None = None) -> dict:
     return config
 
 
+def with_defaults(section: str, values: dict) -> dict:
+    """A config ``section``'s ``values`` with the schema's defaults filled in where missing
+    (e.g. the train options of a model saved before an option existed)."""
+    return fill_defaults(copy.deepcopy(values), _schema()["properties"][section])
+
+
 def defaults() -> dict:
     """Every section of the config with its defaults (systems left out)."""
     return fill_defaults({})

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from crystalgan.artifacts import STRUCTURE_SHAPE, read_json, read_structures
+from crystalgan.artifacts import ATOM_SLOTS, LATTICE_SLOT, STRUCTURE_SHAPE, read_json, read_structures
 from crystalgan.methods import method as registered
 from crystalgan.models import row_mask
 from crystalgan.structures import write_candidates
 from crystalgan.train import load_model
+from crystalgan.verdicts import MIN_VOLUME
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,12 @@ def generate(
     noise: float,
     seed: int,
     method: str,
+    merge: float = 0.0,
 ) -> None:
     """Write ``out/candidates.npy`` (+ counts), ``out/candidates.json`` and ``out/poscar/*.vasp``
     from the generators of ``method`` (``model_json`` and ``weights``), translating the two
-    ``inputs`` domains (the encoded binaries for stage 1, the stage-2 ternaries otherwise)."""
+    ``inputs`` domains (the encoded binaries for stage 1, the stage-2 ternaries otherwise);
+    with ``merge`` > 0 (A), close atoms of one element merged first (:func:`merge_close_atoms`)."""
     import tensorflow as tf
 
     from crystalgan.train import configure_runtime
@@ -79,5 +82,38 @@ def generate(
             out_x[sel] = y.numpy() * model.scale
             out_c[sel] = cy.numpy()
     sources = {"side": [names[s] for s in side], "index": index.tolist()}
-    write_candidates(out_x, out_c, meta, method, seed, out, model=info["kind"], inputs=sources)
+    extra = {}
+    if merge > 0:
+        out_x, out_c, merged = merge_close_atoms(out_x, out_c, (meta["A"], meta["B"]), merge)
+        extra = {"merge": merge, "merged": merged.tolist()}
+        log.info("merge within %g A: %d atoms merged away in %d candidates", merge, merged.sum(), (merged > 0).sum())
+    write_candidates(out_x, out_c, meta, method, seed, out, model=info["kind"], inputs=sources, **extra)
     log.info("%s: %d candidates written to %s", method, samples, out)
+
+
+def merge_close_atoms(
+    x: np.ndarray, counts: np.ndarray, metals: tuple[str, str], tol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidates with the atoms of one element closer than ``tol`` (A, periodic) merged into
+    one at their mean position: pymatgen's ``merge_sites`` (single-linkage clustering) per
+    element. Returns tensors, counts and the number of atoms merged away per candidate;
+    candidates with a non-finite or collapsed cell are left as they are."""
+    from pymatgen.core import Structure
+
+    x, counts = x.copy(), counts.copy()
+    merged = np.zeros(len(x), np.int64)
+    for k in range(len(x)):
+        lattice = x[k, LATTICE_SLOT, :3]
+        if not np.isfinite(x[k]).all() or abs(np.linalg.det(lattice)) < MIN_VOLUME:
+            continue
+        for j, (slot, element) in enumerate(zip(ATOM_SLOTS, ("H", *metals))):
+            n = int(counts[k, j])
+            if n < 2:
+                continue
+            s = Structure(lattice, [element] * n, x[k, slot, :n], coords_are_cartesian=True)
+            s.merge_sites(tol, mode="delete")
+            x[k, slot] = 0.0
+            x[k, slot, : len(s)] = s.cart_coords
+            counts[k, j] = len(s)
+            merged[k] += n - len(s)
+    return x, counts, merged

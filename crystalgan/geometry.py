@@ -90,12 +90,15 @@ def nearest_neighbour(
     Periodic images of an atom itself count. Padding rows get +inf and mask 0. ``rows`` is
     the largest count per species (H, A, B) to look at, to save work on small structures.
     """
-    nn, mask, _ = _nearest(x, counts, rows)
+    square, mask, _ = pair_squares(x, counts, rows)
+    nn, _ = _nearest(square, mask, rows)
     return nn, mask
 
 
-def _nearest(x, counts, rows):
-    """:func:`nearest_neighbour` plus the degenerate-cell flags ``[B]`` of :func:`safe_lattice`."""
+def pair_squares(x, counts, rows: tuple[int, int, int] = FULL_ROWS) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Squared distances ``[B, i, j]`` between every two real atoms at their closest periodic
+    image (an atom and its own images included; +inf where either row is padding), the atom
+    mask ``[B, sum(rows)]`` and the degenerate-cell flags ``[B]`` of :func:`safe_lattice`."""
     x = tf.convert_to_tensor(x, tf.float32)
     lattice, bad = safe_lattice(x[:, 0, :3])
     lattice = reduce_basis(lattice)
@@ -117,33 +120,77 @@ def _nearest(x, counts, rows):
     # Exclude the zero shift of an atom with itself, only when wrapping kept it at zero.
     n = sum(rows)
     self_zero = tf.one_hot(ZERO_IMAGE, 27)[None, None, None, :] * tf.eye(n)[None, :, :, None]
-    allowed = (
-        constrained_pairs(rows)[None, :, :, None] * mask[:, None, :, None] * mask[:, :, None, None] * (1.0 - self_zero)
-    )
-    nearest = tf.reduce_min(tf.where(allowed > 0, square, np.inf), axis=[2, 3])
-    nn = tf.sqrt(tf.maximum(nearest, 0.0) + 1e-12)
-    return tf.where(mask > 0, nn, np.inf), mask, bad
+    square = tf.reduce_min(tf.where(self_zero > 0, np.inf, square), axis=3)
+    real = mask[:, None, :] * mask[:, :, None]
+    return tf.where(real > 0, square, np.inf), mask, bad
+
+
+def _nearest(square, mask, rows):
+    """Per atom: the nearest constrained-neighbour distance (+inf on padding) and the pair
+    kind of that neighbour, an index into (HH, AA, BB, AB) as ``verdicts.PAIR_COLUMNS``."""
+    constrained = constrained_pairs(rows)[None] > 0
+    nearest = tf.where(constrained, square, np.inf)
+    nn = tf.sqrt(tf.maximum(tf.reduce_min(nearest, axis=2), 0.0) + 1e-12)
+    species = np.repeat(np.arange(3), rows).astype(np.int32)
+    partner = tf.gather(species, tf.argmin(nearest, axis=2, output_type=tf.int32))
+    kind = tf.where(species == 0, 0, tf.where(partner == species, species, 3))
+    return tf.where(mask > 0, nn, np.inf), kind
+
+
+def distance_loss(
+    square, mask, radii: np.ndarray, offset: float, rows: tuple[int, int, int]
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """PGCGM's distance loss per structure ``[B]``, for pairs of different and of the same
+    species: the sum over atom pairs (closest image) of tanh(relu(R_i + R_j + offset - d_ij)),
+    with ``radii`` (H, A, B) in A. Only overlapping pairs count (relu), so atoms are pushed
+    apart up to the sum of their radii and no further."""
+    species = np.repeat(np.arange(3), rows)
+    reach = (radii[species][:, None] + radii[species][None, :] + offset).astype(np.float32)
+    same = (species[:, None] == species[None, :]).astype(np.float32)
+    d = tf.sqrt(tf.where(tf.math.is_finite(square), square, 1e6) + 1e-12)
+    overlap = tf.tanh(tf.nn.relu(reach[None] - d))
+    real = mask[:, None, :] * mask[:, :, None]
+    half = 0.5 * overlap * real  # every pair appears twice in [i, j]
+    return tf.reduce_sum(half * (1.0 - same), [1, 2]), tf.reduce_sum(half * same, [1, 2])
 
 
 def geometric_loss(
-    x: tf.Tensor, counts: tf.Tensor, d1: float, d2: float, form: str = "hinge", rows: tuple[int, int, int] = FULL_ROWS
+    x: tf.Tensor,
+    counts: tf.Tensor,
+    d1: float,
+    d2: float,
+    form: str = "hinge",
+    rows: tuple[int, int, int] = FULL_ROWS,
+    windows: np.ndarray | None = None,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """(L_geo1, L_geo2) per structure ``[B]``.
 
-    hinge: mean over atoms of relu(d1 - s)^2 and of relu(s - d2)^2 (penalise s outside [d1, d2]).
-    paper: L_geo1 = min_s (d1 - s)^2, L_geo2 = -min_s (d2 - s)^2, as written in the paper.
+    hinge: mean over atoms of relu(lo - s)^2 and of relu(s - hi)^2 (penalise s outside [lo, hi]).
+    paper: L_geo1 = min_s (lo - s)^2, L_geo2 = -min_s (hi - s)^2, as written in the paper.
+    [lo, hi] is [d1, d2], or with ``windows`` ([4, 2] per pair kind HH, AA, BB, AB, as
+    ``verdicts.data_windows``) the window of the kind of each atom's nearest neighbour.
     Degenerate cells get the maximal hinge penalty d1^2 instead of distances.
     """
-    nn, mask, bad = _nearest(x, counts, rows)
+    square, mask, bad = pair_squares(x, counts, rows)
+    return window_loss(square, mask, bad, d1, d2, form, rows, windows)
+
+
+def window_loss(square, mask, bad, d1, d2, form, rows, windows=None) -> tuple[tf.Tensor, tf.Tensor]:
+    """:func:`geometric_loss` from the :func:`pair_squares` of the structures."""
+    nn, kind = _nearest(square, mask, rows)
     s = tf.where(mask > 0, nn, 0.0)
+    lo, hi = d1, d2
+    if windows is not None:
+        lo = tf.gather(tf.constant(windows[:, 0], tf.float32), kind)
+        hi = tf.gather(tf.constant(windows[:, 1], tf.float32), kind)
     n_atoms = tf.maximum(tf.reduce_sum(mask, -1), 1.0)
     if form == "hinge":
-        low = tf.reduce_sum(tf.nn.relu(d1 - s) ** 2 * mask, -1) / n_atoms
-        high = tf.reduce_sum(tf.nn.relu(s - d2) ** 2 * mask, -1) / n_atoms
+        low = tf.reduce_sum(tf.nn.relu(lo - s) ** 2 * mask, -1) / n_atoms
+        high = tf.reduce_sum(tf.nn.relu(s - hi) ** 2 * mask, -1) / n_atoms
     elif form == "paper":
         big = tf.constant(1e6)
-        low = tf.reduce_min(tf.where(mask > 0, (d1 - s) ** 2, big), -1)
-        high = -tf.reduce_min(tf.where(mask > 0, (d2 - s) ** 2, big), -1)
+        low = tf.reduce_min(tf.where(mask > 0, (lo - s) ** 2, big), -1)
+        high = -tf.reduce_min(tf.where(mask > 0, (hi - s) ** 2, big), -1)
     else:
         raise ValueError(f"unknown geometric loss form {form!r} (hinge or paper)")
     low = tf.where(bad, d1**2, low)

@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from crystalgan.artifacts import A_SLOT, B_SLOT, H_SLOT, LATTICE_SLOT, MAX_ATOMS, N_SLOTS, STRUCTURE_SHAPE
-from crystalgan.geometry import geometric_loss
+from crystalgan.geometry import distance_loss, inverse, pair_squares, window_loss
 
 FLAT = int(np.prod(STRUCTURE_SHAPE))
 MASK_ROWS = N_SLOTS * MAX_ATOMS
@@ -55,11 +55,81 @@ def discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Ten
     return _bce(tf.ones_like(real_logits), real_logits) + _bce(tf.zeros_like(fake_logits), fake_logits)
 
 
+def critic_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """Wasserstein critic loss E D(fake) - E D(real) (WGAN; the critic has no sigmoid)."""
+    return tf.reduce_mean(fake_logits) - tf.reduce_mean(real_logits)
+
+
+def critic_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """Wasserstein generator loss -E D(G(x))."""
+    return -tf.reduce_mean(fake_logits)
+
+
+def gradient_penalty(critic, real: tf.Tensor, fake: tf.Tensor, counts: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """WGAN-GP's E (|grad D(x_mix)| - 1)^2 on random mixtures of ``real`` and ``fake``
+    structures (``counts``: the fakes'), mixing weights drawn from ``seed``."""
+    eps = tf.random.stateless_uniform((tf.shape(real)[0], 1, 1, 1), seed=seed)
+    mixed = eps * real + (1.0 - eps) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(mixed)
+        logits = critic(mixed, counts)
+    grad = tape.gradient(logits, mixed)
+    norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=[1, 2, 3]) + 1e-12)
+    return tf.reduce_mean(tf.square(norm - 1.0))
+
+
+def cosine_distance(u: tf.Tensor, v: tf.Tensor) -> tf.Tensor:
+    """1 - cosine similarity of two tensors flattened."""
+    u, v = tf.reshape(u, [-1]), tf.reshape(v, [-1])
+    return 1.0 - tf.reduce_sum(u * v) / tf.maximum(tf.norm(u) * tf.norm(v), 1e-12)
+
+
+def box_loss(real: tf.Tensor, fake: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """PGCGM's cell loss of a minibatch: cosine distance between the real and generated cell
+    volumes, and between their lengths a, b, c (structures ``[B, 4, 18, 3]``, equal batches)."""
+    lat_r, lat_f = real[:, 0, :3], fake[:, 0, :3]
+    vol_r = tf.abs(tf.linalg.det(lat_r))
+    vol_f = tf.abs(tf.linalg.det(lat_f))
+    return cosine_distance(vol_r, vol_f), cosine_distance(tf.norm(lat_r, axis=-1), tf.norm(lat_f, axis=-1))
+
+
 def reconstruction_loss(x: tf.Tensor, x_rec: tf.Tensor, mask: tf.Tensor, kind: str = "l1") -> tf.Tensor:
     """Cycle loss L_R: mean L1 (or L2) distance over the real rows of two structures."""
     err = tf.abs(x - x_rec) if kind == "l1" else tf.square(x - x_rec)
     per_row = tf.reduce_sum(err, -1) * mask
     return tf.reduce_sum(per_row) / tf.maximum(tf.reduce_sum(mask) * 3.0, 1.0)
+
+
+# ---------------------------------------------------------------- augmentation
+
+AUGMENTATIONS = ("translate", "rotate", "permute")
+
+
+def augment(x: tf.Tensor, counts: tf.Tensor, kinds: tuple[str, ...], seed: tf.Tensor) -> tf.Tensor:
+    """Structures ``[B, 4, 18, 3]`` (Cartesian, lattice rows first) moved by ``kinds``, each
+    drawn per structure from ``seed``: translate (every atom by one random fraction of the
+    cell, wrapped back into it), rotate (lattice and atoms by one random rotation), permute
+    (the real rows of each species in a random order). None changes the crystal."""
+    mask = row_mask(counts)[..., None]
+    batch = tf.shape(x)[0]
+    if "translate" in kinds:
+        lattice = x[:, 0, :3]
+        shift = tf.random.stateless_uniform((batch, 1, 1, 3), seed=seed + [11, 0])
+        frac = tf.einsum("bsrk,bkl->bsrl", x[:, 1:], inverse(lattice)) + shift
+        atoms = tf.einsum("bsrk,bkl->bsrl", frac - tf.floor(frac), lattice)
+        x = tf.concat([x[:, :1], atoms], axis=1) * mask
+    if "rotate" in kinds:
+        q, r = tf.linalg.qr(tf.random.stateless_normal((batch, 3, 3), seed=seed + [12, 0]))
+        q = q * tf.sign(tf.linalg.diag_part(r))[:, None, :]  # uniform over O(3)
+        q = q * tf.concat([tf.sign(tf.linalg.det(q))[:, None], tf.ones((batch, 2))], 1)[:, None, :]  # SO(3)
+        x = tf.einsum("bsrk,bkl->bsrl", x, q)
+    if "permute" in kinds:
+        rows = tf.range(MAX_ATOMS, dtype=tf.float32)[None, None, :]
+        keys = tf.random.stateless_uniform((batch, N_SLOTS - 1, MAX_ATOMS), seed=seed + [13, 0])
+        keys = tf.where(mask[:, 1:, :, 0] > 0, keys, 2.0 + rows)  # padding stays last, in order
+        order = tf.argsort(keys, axis=-1)
+        x = tf.concat([x[:, :1], tf.gather(x[:, 1:], order, axis=2, batch_dims=2)], axis=1)
+    return x
 
 
 # ---------------------------------------------------------------- networks
@@ -139,9 +209,29 @@ class _GAN(keras.Model):
 
     loss_terms: tuple[str, ...] = ()  # train_step's metrics, in logging order
 
-    def __init__(self, **kwargs):
+    def __init__(self, options: dict, **kwargs):
         super().__init__(**kwargs)
         self.trackers = [keras.metrics.Mean(name=term) for term in self.loss_terms]
+        self.wasserstein = options["adversarial"] == "wgan-gp"
+        self.penalty = options["gradient_penalty"]
+        self.critic_steps = options["critic_steps"]
+        self.augmentations = tuple(options["augment"])
+
+    def generator_adversarial(self, fake_logits: tf.Tensor) -> tf.Tensor:
+        """The generator's adversarial term: L_GAN, or the Wasserstein one with ``wgan-gp``."""
+        return critic_generator_loss(fake_logits) if self.wasserstein else adversarial_loss(fake_logits)
+
+    def critic(self, d, real, real_counts, fake, fake_counts, seed) -> tf.Tensor:
+        """The discriminator ``d``'s loss: binary cross-entropy, or with ``wgan-gp`` the critic
+        loss plus the gradient penalty (weight ``gradient_penalty``)."""
+        real_logits, fake_logits = d(real, real_counts), d(fake, fake_counts)
+        if not self.wasserstein:
+            return discriminator_loss(real_logits, fake_logits)
+        return critic_loss(real_logits, fake_logits) + self.penalty * gradient_penalty(d, real, fake, fake_counts, seed)
+
+    def augmented(self, x, counts, seed):
+        """``x`` with the training ``augment`` kinds applied (:func:`augment`), drawn from ``seed``."""
+        return augment(x, counts, self.augmentations, seed) if self.augmentations else x
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer, **kwargs):
         super().compile(optimizer=None, **kwargs)
@@ -181,9 +271,13 @@ class CrossDomainGAN(_GAN):
     """
 
     def __init__(self, options: dict, scale: float, swap: bool, geometry: dict | None = None, **kwargs):
+        lam = options["lambdas"]
         geo = ("L_geo1", "L_geo2") if geometry is not None else ()
-        self.loss_terms = ("L_GAN_B", "L_R_A", "L_GAN_A", "L_R_B") + geo + ("L_G", "L_D")
-        super().__init__(**kwargs)
+        if geometry is not None and (geometry["distance"]["inter"] or geometry["distance"]["intra"]):
+            geo += ("L_dist_inter", "L_dist_intra")
+        box = ("L_volume", "L_abc") if lam.get("volume") or lam.get("abc") else ()
+        self.loss_terms = ("L_GAN_B", "L_R_A", "L_GAN_A", "L_R_B") + geo + box + ("L_G", "L_D")
+        super().__init__(options, **kwargs)
         layers, units, residual = options["hidden_layers"], options["hidden_units"], options["residual"]
         self.g_ab = Generator(layers, units, residual, swap, name="G_AB")
         self.g_ba = Generator(layers, units, residual, swap, name="G_BA")
@@ -195,6 +289,8 @@ class CrossDomainGAN(_GAN):
         self.input_noise = options["input_noise"]
         self.scale = float(scale)
         self.geometry = geometry
+        self.windows = None if geometry is None or geometry.get("windows") is None else np.array(geometry["windows"])
+        self.radii = None if geometry is None or geometry.get("radii") is None else np.array(geometry["radii"])
 
     def build(self, counts_a, counts_b) -> None:
         """Create every weight (and optimizer slot) from the atom counts of the two domains;
@@ -225,41 +321,58 @@ class CrossDomainGAN(_GAN):
         rec_b, _ = self.g_ab(fake_a, cfa)
         return fake_b, cfb, rec_a, fake_a, cfa, rec_b
 
-    def _generator_losses(self, xa, ca, xb, cb, geometry: bool = True):
+    def _generator_losses(self, xa, ca, xb, cb):
         fake_b, cfb, rec_a, fake_a, cfa, rec_b = self.call((xa, ca, xb, cb))
         lam = self.lambdas
         terms = {
-            "L_GAN_B": adversarial_loss(self.d_b(fake_b, cfb)),
+            "L_GAN_B": self.generator_adversarial(self.d_b(fake_b, cfb)),
             "L_R_A": reconstruction_loss(xa, rec_a, row_mask(ca), self.kind),
-            "L_GAN_A": adversarial_loss(self.d_a(fake_a, cfa)),
+            "L_GAN_A": self.generator_adversarial(self.d_a(fake_a, cfa)),
             "L_R_B": reconstruction_loss(xb, rec_b, row_mask(cb), self.kind),
         }
         total = lam["l1"] * terms["L_GAN_B"] + lam["l2"] * terms["L_R_A"]
         total += lam["l3"] * terms["L_GAN_A"] + lam["l4"] * terms["L_R_B"]
-        if self.geometry is not None and geometry:
-            g = self.geometry
-            fakes = tf.concat([fake_b, fake_a], 0) * self.scale
-            counts = tf.concat([cfb, cfa], 0)
-            geo1, geo2 = geometric_loss(fakes, counts, g["d1"], g["d2"], g["form"], self.rows)
-            terms["L_geo1"] = tf.reduce_mean(geo1)
-            terms["L_geo2"] = tf.reduce_mean(geo2)
-            total += lam["l5"] * terms["L_geo1"] + lam["l6"] * terms["L_geo2"]
+        if self.geometry is not None:
+            total += self._geometry_losses(tf.concat([fake_b, fake_a], 0) * self.scale, tf.concat([cfb, cfa], 0), terms)
+        if "L_volume" in self.loss_terms:
+            vol_b, abc_b = box_loss(xb, fake_b)
+            vol_a, abc_a = box_loss(xa, fake_a)
+            terms["L_volume"], terms["L_abc"] = (vol_a + vol_b) / 2, (abc_a + abc_b) / 2
+            total += lam["volume"] * terms["L_volume"] + lam["abc"] * terms["L_abc"]
         terms["L_G"] = total
-        return terms, (fake_b, cfb, fake_a, cfa)
+        return terms
+
+    def _geometry_losses(self, fakes, counts, terms: dict) -> tf.Tensor:
+        """Add the geometric terms of generated structures ``fakes`` (in A) to ``terms``; return
+        their weighted sum: the window loss (l5, l6) and PGCGM's distance loss."""
+        g, lam = self.geometry, self.lambdas
+        square, mask, bad = pair_squares(fakes, counts, self.rows)
+        geo1, geo2 = window_loss(square, mask, bad, g["d1"], g["d2"], g["form"], self.rows, self.windows)
+        terms["L_geo1"], terms["L_geo2"] = tf.reduce_mean(geo1), tf.reduce_mean(geo2)
+        total = lam["l5"] * terms["L_geo1"] + lam["l6"] * terms["L_geo2"]
+        if "L_dist_inter" in self.loss_terms:
+            dist = g["distance"]
+            inter, intra = distance_loss(square, mask, self.radii, dist["offset"], self.rows)
+            terms["L_dist_inter"], terms["L_dist_intra"] = tf.reduce_mean(inter), tf.reduce_mean(intra)
+            total += dist["inter"] * terms["L_dist_inter"] + dist["intra"] * terms["L_dist_intra"]
+        return total
 
     def train_step(self, data):
         xa, ca, xb, cb, seed = data
+        xa = self.augmented(xa, ca, seed + [20, 0])
+        xb = self.augmented(xb, cb, seed + [21, 0])
         xa_in = _noisy(xa, ca, self.input_noise, seed)
         xb_in = _noisy(xb, cb, self.input_noise, seed + 1)
-        with tf.GradientTape() as tape:
-            _, (fake_b, cfb, fake_a, cfa) = self._generator_losses(xa_in, ca, xb_in, cb, geometry=False)
-            loss_d = discriminator_loss(self.d_a(xa, ca), self.d_a(fake_a, cfa))
-            loss_d += discriminator_loss(self.d_b(xb, cb), self.d_b(fake_b, cfb))
-        grads = tape.gradient(loss_d, self.discriminator_weights)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator_weights))
+        fake_b, cfb, _, fake_a, cfa, _ = self.call((xa_in, ca, xb_in, cb))
+        for k in range(self.critic_steps):
+            with tf.GradientTape() as tape:
+                loss_d = self.critic(self.d_a, xa, ca, fake_a, cfa, seed + [30 + 2 * k, 0])
+                loss_d += self.critic(self.d_b, xb, cb, fake_b, cfb, seed + [31 + 2 * k, 0])
+            grads = tape.gradient(loss_d, self.discriminator_weights)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator_weights))
         for _ in range(self.generator_steps):
             with tf.GradientTape() as tape:
-                terms, _ = self._generator_losses(xa_in, ca, xb_in, cb)
+                terms = self._generator_losses(xa_in, ca, xb_in, cb)
             grads = tape.gradient(terms["L_G"], self.generator_weights)
             self.g_optimizer.apply_gradients(zip(grads, self.generator_weights))
         terms["L_D"] = loss_d
@@ -272,7 +385,7 @@ class NoiseGAN(_GAN):
     loss_terms = ("L_G", "L_D")
 
     def __init__(self, options: dict, scale: float, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(options, **kwargs)
         self.g = NoiseGenerator(options["hidden_layers"], options["hidden_units"], name="G")
         self.d = Discriminator(options["hidden_layers"], options["hidden_units"], name="D")
         self.scale = float(scale)
@@ -296,14 +409,16 @@ class NoiseGAN(_GAN):
     def train_step(self, data):
         xa, ca, xb, cb, seed = data
         x, counts = tf.concat([xa, xb], 0), tf.concat([ca, cb], 0)
-        with tf.GradientTape() as tape:
-            fake, _ = self.sample(counts, seed)
-            loss_d = discriminator_loss(self.d(x, counts), self.d(fake, counts))
-        grads = tape.gradient(loss_d, self.d.trainable_weights)
-        self.d_optimizer.apply_gradients(zip(grads, self.d.trainable_weights))
+        x = self.augmented(x, counts, seed + [20, 0])
+        fake, _ = self.sample(counts, seed)
+        for k in range(self.critic_steps):
+            with tf.GradientTape() as tape:
+                loss_d = self.critic(self.d, x, counts, fake, counts, seed + [30 + k, 0])
+            grads = tape.gradient(loss_d, self.d.trainable_weights)
+            self.d_optimizer.apply_gradients(zip(grads, self.d.trainable_weights))
         with tf.GradientTape() as tape:
             fake, _ = self.sample(counts, seed + 1)
-            loss_g = adversarial_loss(self.d(fake, counts))
+            loss_g = self.generator_adversarial(self.d(fake, counts))
         grads = tape.gradient(loss_g, self.g.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.g.trainable_weights))
         return {"L_G": loss_g, "L_D": loss_d}

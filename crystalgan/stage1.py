@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from crystalgan.artifacts import LOSSES, cpu_seconds, read_structures, write_structures, write_table
+from crystalgan.config import with_defaults
 from crystalgan.models import CrossDomainGAN, adam_pair, data_scale, row_mask
 from crystalgan.train import configure_runtime, fit, save_model
 
@@ -23,6 +24,7 @@ def train_stage1(ah: Domain, bh: Domain, out: Path, checkpoints: Path, options: 
     xa, ca = read_structures(*ah)
     xb, cb = read_structures(*bh)
     scale = data_scale(xa, xb, counts=(ca, cb))
+    options = with_defaults("train", options)
     log.info("stage 1: %d A-H and %d B-H structures, data scale %.3f A", len(xa), len(xb), scale)
     model = CrossDomainGAN(options, scale, swap=True)
     model.compile(**adam_pair(options))

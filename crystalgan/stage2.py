@@ -7,7 +7,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from crystalgan.artifacts import LOSSES, cpu_seconds, read_structures, write_table
+import numpy as np
+
+from crystalgan.artifacts import LOSSES, cpu_seconds, read_json, read_structures, write_table
+from crystalgan.config import with_defaults
 from crystalgan.methods import method as registered
 from crystalgan.models import CrossDomainGAN, NoiseGAN, adam_pair, data_scale
 from crystalgan.train import configure_runtime, fit, save_model
@@ -27,8 +30,12 @@ def train_stage2(
     geometry: dict,
     seed: int,
     threads: int,
+    curated: tuple[Path, Path] | None = None,
+    meta: Path | None = None,
 ) -> None:
-    """Train ``method`` on the stage-2 sets ``ahb`` and ``bha``; write weights and losses to ``out``."""
+    """Train ``method`` on the stage-2 sets ``ahb`` and ``bha``; write weights and losses to
+    ``out``. The ``curated`` binaries and the encoding's ``meta`` give the element-aware
+    windows and the atomic radii where ``geometry`` asks for them."""
     spec = registered(method)
     if not spec.trains_stage2:
         raise ValueError(f"method {method!r} trains no stage-2 model")
@@ -38,17 +45,44 @@ def train_stage2(
     if len(xa) == 0 or len(xb) == 0:
         raise ValueError(f"{ahb[0]}, {bha[0]}: empty stage-2 training set (AHB_g {len(xa)}, BHA_g {len(xb)})")
     scale = data_scale(xa, xb, counts=(ca, cb))
-    lambdas = {"l5": 0.0, "l6": 0.0, **options["lambdas"]}
+    options = with_defaults("train", options)
+    lambdas = dict(options["lambdas"])
     if not spec.geometric:
         lambdas.update(l5=0.0, l6=0.0)
     options = dict(options, lambdas=lambdas)
+    geometry = resolve_geometry(with_defaults("geometry", geometry), curated, meta) if spec.geometric else None
     if spec.network == "noise":
         model = NoiseGAN(options, scale)
     else:
-        model = CrossDomainGAN(options, scale, swap=False, geometry=geometry if spec.geometric else None)
+        model = CrossDomainGAN(options, scale, swap=False, geometry=geometry)
     model.compile(**adam_pair(options))
     log.info("stage 2 (%s): %d AHB_g and %d BHA_g structures, scale %.3f A", method, len(xa), len(xb), scale)
     losses = fit(model, xa / scale, ca, xb / scale, cb, options, seed, Path(checkpoints), f"stage2-{method}")
     kind = "gan" if spec.network == "noise" else "stage2"
-    save_model(model, Path(out), kind, options, {"method": method, "geometry": geometry})
+    save_model(model, Path(out), kind, options, {"method": method, "geometry": geometry or {}})
     write_table(losses, Path(out) / "losses.parquet", LOSSES, cpu={"stage2": cpu_seconds()})
+
+
+def resolve_geometry(geometry: dict, curated: tuple[Path, Path] | None, meta: Path | None) -> dict:
+    """``geometry`` plus what its loss needs from the data: ``windows`` ([4, 2], HH, AA, BB, AB)
+    of the training binaries for ``target: data`` (a pair kind they lack keeps [d1, d2]) and
+    ``radii`` (H, A, B; pymatgen's atomic radii, A) for the distance loss."""
+    from pymatgen.core import Element
+
+    from crystalgan.filter import binary_structures, element_windows
+
+    geometry = dict(geometry, windows=None, radii=None)
+    distance = geometry["distance"]
+    if geometry["target"] == "fixed" and not (distance["inter"] or distance["intra"]):
+        return geometry
+    if curated is None or meta is None:
+        raise ValueError("geometry: target 'data' and the distance loss need the curated binaries and meta.json")
+    info = read_json(meta)
+    if geometry["target"] == "data":
+        windows = element_windows(binary_structures(list(curated)), info["A"], info["B"])
+        fixed = np.broadcast_to([geometry["d1"], geometry["d2"]], windows.shape)
+        geometry["windows"] = np.where(np.isfinite(windows), windows, fixed).tolist()
+    if distance["inter"] or distance["intra"]:
+        geometry["radii"] = [float(Element(e).atomic_radius) for e in ("H", info["A"], info["B"])]
+        log.info("distance loss: atomic radii (A) H, %s, %s = %s", info["A"], info["B"], geometry["radii"])
+    return geometry

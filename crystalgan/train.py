@@ -213,13 +213,15 @@ def save_model(model, folder: Path, kind: str, options: dict, extra: dict | None
 
 def load_model(model_json: Path, weights: Path, counts_a: np.ndarray, counts_b: np.ndarray):
     """Rebuild a model saved by :func:`save_model` from its ``model.json`` and weights."""
+    from crystalgan.config import with_defaults
     from crystalgan.models import CrossDomainGAN, NoiseGAN
 
     meta = json.loads(Path(model_json).read_text())
+    options = with_defaults("train", meta["options"])
     if meta["kind"] == "gan":
-        model = NoiseGAN(meta["options"], meta["scale"])
+        model = NoiseGAN(options, meta["scale"])
     else:
-        model = CrossDomainGAN(meta["options"], meta["scale"], swap=meta["kind"] == "stage1")
+        model = CrossDomainGAN(options, meta["scale"], swap=meta["kind"] == "stage1")
     model.build(counts_a, counts_b)
     model.load_weights(str(weights))
     return model, meta

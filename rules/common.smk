@@ -77,9 +77,12 @@ def as_json(value):
     return shlex.quote(json.dumps(value, sort_keys=True))
 
 
+STAGE2_LAMBDAS = ("l5", "l6", "volume", "abc")  # weights of losses only stage 2 has
+
+
 def stage1_options(train):
-    """The train section without the stage-2 weights, so changing l5/l6 leaves stage 1 alone."""
-    lambdas = {k: v for k, v in train["lambdas"].items() if k not in ("l5", "l6")}
+    """The train section without the stage-2 weights, so changing them leaves stage 1 alone."""
+    lambdas = {k: v for k, v in train["lambdas"].items() if k not in STAGE2_LAMBDAS}
     return {**train, "lambdas": lambdas}
 
 

@@ -23,11 +23,12 @@ rule generate:
     params:
         samples=config["generate"]["samples"],
         noise=config["generate"]["noise"],
+        merge=config["generate"]["merge"],
     shell:
         "crystalgan generate --model {input.model} --weights {input.weights}"
         " --input-a {input.a} --input-b {input.b} --meta {input.meta} --method {wildcards.method}"
         " --out $(dirname {output.candidates}) --samples {params.samples} --noise {params.noise}"
-        " --seed {wildcards.seed} > {log} 2>&1"
+        " --merge {params.merge} --seed {wildcards.seed} > {log} 2>&1"
 
 
 rule baseline:

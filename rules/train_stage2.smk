@@ -2,6 +2,8 @@ rule train_stage2:
     input:
         ahb=domain(TRANSFER, "AHB_g"),
         bha=domain(TRANSFER, "BHA_g"),
+        curated=multiext("results/{system}/curated/", "AH.parquet", "BH.parquet"),
+        meta="results/{system}/encoded/meta.json",
     output:
         model=f"{RUN}/stage2/model.json",
         weights=f"{RUN}/stage2/weights.weights.h5",
@@ -27,4 +29,5 @@ rule train_stage2:
         "crystalgan train-stage2 --ahb {input.ahb} --bha {input.bha} --method {wildcards.method}"
         " --out $(dirname {output.model}) --checkpoints {params.checkpoints}"
         " --options {params.options} --geometry {params.geometry}"
+        " --curated {input.curated} --meta {input.meta}"
         " --seed {wildcards.seed} --threads {threads} > {log} 2>&1"

@@ -137,3 +137,49 @@ def test_random_baseline_keeps_compositions_and_volumes(trained, tmp_path):
     again, _ = read_structures(tmp_path / "rnd" / "candidates.npy")
     _baseline(trained, "random", tmp_path / "rnd2", 10)
     np.testing.assert_array_equal(again, read_structures(tmp_path / "rnd2" / "candidates.npy")[0])
+
+
+def test_merge_joins_close_atoms_of_one_element_across_the_cell_boundary():
+    from pymatgen.core import Lattice
+
+    from crystalgan.generate import merge_close_atoms
+    from crystalgan.structures import encode_structure
+
+    s = Structure(
+        Lattice.cubic(5.0),
+        ["H", "H", "H", "Mg", "Ti"],
+        [[0.1, 1, 1], [4.8, 1, 1], [2.5, 2.5, 2.5], [1.0, 1.2, 1.0], [3, 3, 3]],
+        coords_are_cartesian=True,
+    )  # H0 and H1 0.3 A apart through the boundary; Mg 0.2 A from H0 is another element
+    x, c = encode_structure(s, "Mg", "Ti")
+    collapsed = x.copy()
+    collapsed[0, :3] *= 0.01
+    xs, cs, merged = merge_close_atoms(np.stack([x, collapsed]), np.stack([c, c]), ("Mg", "Ti"), 0.5)
+    assert merged.tolist() == [1, 0] and cs.tolist() == [[2, 1, 1], [3, 1, 1]]
+    np.testing.assert_array_equal(xs[1], collapsed)  # a collapsed cell is left alone
+    out = decode_structure(xs[0], cs[0], "Mg", "Ti")
+    h = sorted(site.coords[0] % 5.0 for site in out if site.specie.symbol == "H")
+    assert h == pytest.approx([2.5, 4.95], abs=1e-6)  # the pair's periodic midpoint, -0.05 A
+    assert not xs[0, 1, 2:].any(), "rows freed by the merge are zero"
+    _, _, none = merge_close_atoms(x[None], c[None], ("Mg", "Ti"), 0.2)
+    assert none.tolist() == [0]
+
+
+def test_generate_records_merged_atoms_per_candidate(trained, tmp_path):
+    generate(
+        trained / "crystalgan" / "model.json",
+        trained / "crystalgan" / "weights.weights.h5",
+        (domain(trained / "tr", "AHB_g"), domain(trained / "tr", "BHA_g")),
+        trained / "enc" / "meta.json",
+        tmp_path,
+        12,
+        0.05,
+        0,
+        "crystalgan",
+        merge=1.0,
+    )
+    info = read_json(tmp_path / "candidates.json")
+    _, counts = read_structures(tmp_path / "candidates.npy")
+    _, plain_counts = _generate(trained, "crystalgan", tmp_path / "plain", 12)
+    assert info["merge"] == 1.0 and len(info["merged"]) == 12
+    np.testing.assert_array_equal(plain_counts.sum(1) - counts.sum(1), info["merged"])

@@ -122,3 +122,46 @@ def test_paper_form_is_the_papers_formula_and_what_the_paper_preset_trains_with(
     assert float(hinge_low[0]) != pytest.approx(float(low[0]))
     with pytest.raises(ValueError, match="unknown geometric loss form 'cubic'"):
         geometric_loss(x[None], c[None], 1.8, 3.0, "cubic")
+
+
+def _ternary():
+    """Pd-Ni-H in a 4 A cube: H at the centre, Pd at the origin, Ni at (2.5, 0, 0) A."""
+    s = Structure(Lattice.cubic(4.0), ["H", "Pd", "Ni"], [[2, 2, 2], [0, 0, 0], [2.5, 0, 0]], coords_are_cartesian=True)
+    x, c = encode_structure(s, "Pd", "Ni")
+    return x[None], c[None]
+
+
+def test_data_windows_take_the_window_of_each_atoms_nearest_pair_kind():
+    x, c = _ternary()
+    # nearest constrained neighbours: H-H 4.0 (its own image), Pd-Ni 1.5 and Ni-Pd 1.5 (A-B)
+    low, high = geometric_loss(x, c, 1.8, 3.0)
+    np.testing.assert_allclose([low[0], high[0]], [2 * 0.3**2 / 3, 1.0**2 / 3], rtol=1e-4)
+    windows = np.array([[1.0, 4.5], [2.0, 3.0], [2.0, 3.0], [1.2, 2.0]])  # HH, AA, BB, AB
+    low, high = geometric_loss(x, c, 1.8, 3.0, windows=windows)
+    np.testing.assert_allclose([low[0], high[0]], [0.0, 0.0], atol=1e-6)
+    windows[3] = [1.6, 2.0]  # A-B now too short by 0.1 A, for the two metal atoms
+    low, _ = geometric_loss(x, c, 1.8, 3.0, windows=windows)
+    np.testing.assert_allclose(low[0], 2 * 0.1**2 / 3, rtol=1e-3)
+
+
+def test_distance_loss_pushes_overlapping_atoms_apart_and_ignores_distant_ones():
+    from crystalgan.geometry import distance_loss, pair_squares
+
+    x, c = _ternary()
+    radii = np.array([0.25, 1.4, 1.35])  # H, Pd, Ni
+    rows = (1, 1, 1)
+    square, mask, _ = pair_squares(x, c, rows)
+    inter, intra = distance_loss(square, mask, radii, 0.0, rows)
+    # different elements: Pd-Ni 1.5 A (reach 2.75) and Pd-H, Ni-H at 2*sqrt(3) and sqrt(8.25) (reach 1.65, 1.6)
+    np.testing.assert_allclose(inter[0], np.tanh(1.25), rtol=1e-4)
+    # same element: each atom with its own image 4 A away; reach 0.5, 2.8, 2.7 -> nothing overlaps
+    assert float(intra[0]) == 0.0
+    var = tf.Variable(x)
+    with tf.GradientTape() as tape:
+        square, mask, _ = pair_squares(var, c, rows)
+        inter, _ = distance_loss(square, mask, radii, 0.0, rows)
+    grad = tape.gradient(inter, var).numpy()
+    # the closest Pd-Ni pair is Ni and Pd's image at x = 4 A: descending moves Pd right and Ni left
+    assert grad[0, 2, 0, 0] < 0 and grad[0, 3, 0, 0] > 0
+    _, intra = distance_loss(square, mask, radii, 1.5, rows)  # offset: Pd and Ni images now overlap
+    assert float(intra[0]) > 0

@@ -8,7 +8,16 @@ from conftest import CURATE_OPTIONS, GEOMETRY, SHIPPED, TRAIN_OPTIONS, domain
 from crystalgan.artifacts import LOSSES, read_structures, read_table
 from crystalgan.curate import curate
 from crystalgan.encoding import encode
-from crystalgan.models import CrossDomainGAN, Generator, adam_pair, row_mask
+from crystalgan.models import (
+    CrossDomainGAN,
+    Generator,
+    adam_pair,
+    augment,
+    box_loss,
+    critic_loss,
+    gradient_penalty,
+    row_mask,
+)
 from crystalgan.stage1 import train_stage1
 from crystalgan.stage2 import train_stage2
 from crystalgan.train import TrainingError, fit
@@ -46,9 +55,20 @@ def _transfer(encoded, stage1, out):
     )
 
 
-def _stage2(transfer_dir, out, checkpoints, method, options=TRAIN_OPTIONS, geometry=GEOMETRY):
+def _stage2(transfer_dir, out, checkpoints, method, options=TRAIN_OPTIONS, geometry=GEOMETRY, encoded=None):
+    extra = () if encoded is None else ((encoded.parent / "cur" / "AH.parquet", encoded.parent / "cur" / "BH.parquet"),)
+    extra += () if encoded is None else (encoded / "meta.json",)
     train_stage2(
-        domain(transfer_dir, "AHB_g"), domain(transfer_dir, "BHA_g"), out, checkpoints, method, options, geometry, 0, 1
+        domain(transfer_dir, "AHB_g"),
+        domain(transfer_dir, "BHA_g"),
+        out,
+        checkpoints,
+        method,
+        options,
+        geometry,
+        0,
+        1,
+        *extra,
     )
 
 
@@ -183,3 +203,100 @@ def test_sigkill_then_rerun_resumes_and_matches_uninterrupted(encoded, tmp_path)
     full = read_table(tmp_path / "full" / "losses.parquet", LOSSES)
     resumed = read_table(tmp_path / "killed" / "losses.parquet", LOSSES)
     assert full.equals(resumed)
+
+
+def test_gradient_penalty_measures_the_critics_gradient_norm():
+    x = np.random.default_rng(0).normal(size=(5, 4, 18, 3)).astype(np.float32)
+    fake = np.random.default_rng(1).normal(size=(5, 4, 18, 3)).astype(np.float32)
+    counts = np.full((5, 3), 2, np.int32)
+    w = np.random.default_rng(2).normal(size=(4, 18, 3)).astype(np.float32)
+    seed = tf.constant([0, 0], tf.int64)
+    unit = w / np.linalg.norm(w)
+    for norm, expected in ((1.0, 0.0), (3.0, 4.0)):  # a linear critic's gradient is norm * unit everywhere
+
+        def critic(y, c, norm=norm):
+            return tf.reduce_sum(y * unit * norm, axis=[1, 2, 3])
+
+        assert float(gradient_penalty(critic, x, fake, counts, seed)) == pytest.approx(expected, abs=1e-4)
+    assert float(critic_loss(tf.constant([2.0, 4.0]), tf.constant([1.0, 1.0]))) == pytest.approx(-2.0)
+
+
+def test_box_loss_is_zero_for_equal_cells_and_grows_with_their_difference(encoded):
+    xa, _, _, _ = _data(encoded)
+    vol, abc = box_loss(xa, xa)
+    assert float(vol) == pytest.approx(0.0, abs=1e-6) and float(abc) == pytest.approx(0.0, abs=1e-6)
+    stretched = xa.copy()
+    stretched[::2, 0, :3] *= 1.5  # every other cell 1.5x longer, 3.4x the volume
+    vol, abc = box_loss(xa, stretched)
+    assert float(vol) > float(abc) > 1e-3
+
+
+def test_augmentation_moves_the_tensor_but_keeps_each_crystal(encoded):
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    from crystalgan.structures import decode_structure
+
+    x, c = read_structures(encoded / "AH.npy")
+    kinds = ("translate", "rotate", "permute")
+    y = augment(tf.constant(x), tf.constant(c), kinds, tf.constant([3, 7], tf.int64)).numpy()
+    again = augment(tf.constant(x), tf.constant(c), kinds, tf.constant([3, 7], tf.int64)).numpy()
+    np.testing.assert_array_equal(y, again)  # drawn from the seed
+    mask = row_mask(c).numpy() > 0
+    assert not y[~mask].any(), "padding rows stay zero"
+    matcher = StructureMatcher(primitive_cell=False, scale=False, attempt_supercell=False)
+    moved = 0
+    for k in range(len(x)):
+        before, after = decode_structure(x[k], c[k], "Pd", "Ni"), decode_structure(y[k], c[k], "Pd", "Ni")
+        assert matcher.fit(before, after), f"structure {k} changed"
+        assert after.volume == pytest.approx(before.volume, rel=1e-4)
+        moved += not np.allclose(x[k], y[k], atol=1e-3)
+    assert moved == len(x)
+
+
+OPTIONS = {
+    "wgan-gp": ({"adversarial": "wgan-gp", "critic_steps": 2}, {}),
+    "augment": ({"augment": ["translate", "rotate", "permute"]}, {}),
+    "box": ({"lambdas": {**TRAIN_OPTIONS["lambdas"], "volume": 12.5, "abc": 5.0}}, {}),
+    "windows": ({}, {"target": "data"}),
+    "distance": ({}, {"distance": {"inter": 3.5, "intra": 5.0, "offset": 0.0}}),
+}
+
+
+@pytest.fixture(scope="module")
+def transferred(encoded, tmp_path_factory):
+    root = tmp_path_factory.mktemp("tr")
+    _stage1(encoded, root / "s1", root / "ck1")
+    _transfer(encoded, root / "s1", root / "tr")
+    return root / "tr"
+
+
+@pytest.mark.parametrize("option", OPTIONS)
+def test_each_stage2_option_trains_and_changes_the_model(encoded, transferred, tmp_path, option):
+    """A tiny crystalgan run with one option: finite losses, its terms logged, other weights
+    than the defaults give, and saved with the model."""
+    import json
+
+    train, geometry = OPTIONS[option]
+    options = {**TRAIN_OPTIONS, **train}
+    geometry = {**GEOMETRY, **geometry}
+    _stage2(transferred, tmp_path / "ref", tmp_path / "ck0", "crystalgan", encoded=encoded)
+    _stage2(transferred, tmp_path / "s2", tmp_path / "ck", "crystalgan", options, geometry, encoded)
+    losses = read_table(tmp_path / "s2" / "losses.parquet", LOSSES)
+    assert np.isfinite(losses["value"]).all()
+    terms = set(losses["term"])
+    assert ("L_volume" in terms) == (option == "box") and ("L_dist_inter" in terms) == (option == "distance")
+    model = json.loads((tmp_path / "s2" / "model.json").read_text())
+    assert (model["geometry"]["windows"] is not None) == (option == "windows")
+    assert (model["geometry"]["radii"] is not None) == (option == "distance")
+    if option == "windows":
+        windows = np.array(model["geometry"]["windows"])
+        assert windows.shape == (4, 2) and (windows[:, 0] < windows[:, 1]).all()
+    reference = read_table(tmp_path / "ref" / "losses.parquet", LOSSES)
+    assert not np.allclose(losses[losses["term"] == "L_G"]["value"], reference[reference["term"] == "L_G"]["value"]), (
+        f"{option} changed nothing"
+    )
+
+
+def test_geometry_from_data_needs_the_curated_binaries(transferred, tmp_path):
+    with pytest.raises(ValueError, match="curated binaries and meta.json"):
+        _stage2(transferred, tmp_path / "s2", tmp_path / "ck", "crystalgan", geometry={**GEOMETRY, "target": "data"})
