@@ -5,7 +5,8 @@
         --variants default windows windows+merge --workdir ablation-report
 
 runs the workflow once per variant (a config change from the defaults; ``a+b`` combines
-variants) on the Pd-H and Ni-H folders of ``data``, in ``workdir/<variant>``, and prints per
+variants) on the folders ``<A>H`` and ``<B>H`` of ``data`` (``--metals A B``, default Pd Ni),
+in ``workdir/<variant>``, and prints per
 variant and method the mean over seeds of: valid, valid unique, relaxed unique, S.U.N.,
 S.U.N. at the strict threshold, not P1 after relaxation, median energy above the hull,
 relaxation CPU-s per candidate, CPU minutes per run and S.U.N. per CPU minute. The
@@ -30,7 +31,6 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SYSTEM = "PdNiH"
 GENERATIVE = ["crystalgan", "crystalgan_nogeo"]
 BASELINES = ["substitution", "random"]
 
@@ -89,10 +89,11 @@ def run_variant(name: str, args, first: Path | None) -> pd.DataFrame:
     change = overrides(name) if name != "default" else {}
     work = args.workdir / name
     work.mkdir(parents=True, exist_ok=True)
-    data = args.data.resolve()
+    data, (a, b) = args.data.resolve(), args.metals
+    system = f"{a}{b}H"
     config = merged(
         {
-            "systems": [{"name": SYSTEM, "A": "Pd", "B": "Ni", "AH": str(data / "PdH"), "BH": str(data / "NiH")}],
+            "systems": [{"name": system, "A": a, "B": b, "AH": str(data / f"{a}H"), "BH": str(data / f"{b}H")}],
             "methods": methods_of(change),
             "seeds": args.seeds,
             "train": {"epochs": args.epochs},
@@ -107,8 +108,8 @@ def run_variant(name: str, args, first: Path | None) -> pd.DataFrame:
         if keeps_stage1(change):
             shared += [f"seed{s}" for s in args.seeds]
         for folder in shared:
-            if (first / "results" / SYSTEM / folder).exists():
-                link(first / "results" / SYSTEM / folder, work / "results" / SYSTEM / folder)
+            if (first / "results" / system / folder).exists():
+                link(first / "results" / system / folder, work / "results" / system / folder)
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(work)]
     cmd += ["--cores", str(args.cores), "--resources", "gpu=1", "--configfile", str(work / "config.yaml")]
     cmd += ["--rerun-triggers", "mtime", "--quiet", "rules"]
@@ -139,7 +140,8 @@ COLUMNS = {
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("data", type=Path, help="folder holding PdH/ and NiH/")
+    p.add_argument("data", type=Path, help="folder holding <A>H/ and <B>H/ (e.g. PdH/ and NiH/)")
+    p.add_argument("--metals", nargs=2, default=["Pd", "Ni"], metavar=("A", "B"))
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), help="first one: the reference (default)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--samples", type=int, default=70)
@@ -160,8 +162,9 @@ def main() -> None:
     table.to_csv(args.workdir / "ablation.csv", index=False)
     shown = table[["variant", "method", *[c for c in COLUMNS if c in table]]].rename(columns=COLUMNS)
     print(
-        f"\nAblation on {args.data}, seeds {args.seeds}, {args.samples} candidates per run, "
-        f"{args.relax} relaxed per run (mean over seeds; {args.workdir / 'ablation.csv'})\n"
+        f"\nAblation on {args.data} ({' and '.join(args.metals)}), seeds {args.seeds}, "
+        f"{args.samples} candidates per run, {args.relax} relaxed per run "
+        f"(mean over seeds; {args.workdir / 'ablation.csv'})\n"
     )
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}" if abs(v) < 1 else f"{v:.1f}"))
 

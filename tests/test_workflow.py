@@ -3,6 +3,7 @@ single-stage reruns (dry-run job lists) and the HTML report."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -86,6 +87,8 @@ def planned_jobs(workdir: Path, *args, config: Path | None = None) -> dict[str, 
         ({"systems": [{"name": "S", "A": "Pd", "B": "H"}]}, None, "systems[0].B: H is the hydrogen of every system"),
         ({"systems": [{"name": "S", "A": "Fe", "B": "Fe"}]}, None, "systems[0]: A and B are both Fe"),
         ({"systems": [{"name": "S", "A": "Si", "B": "Fe"}]}, None, "systems[0].A: Si is not a metal"),
+        ({"train": {"augment": ["shear"]}}, None, "shear"),
+        ({"geometry": {"target": "median"}}, None, "median"),
     ],
 )
 def test_bad_config_fails_before_any_job(tmp_path, section, value, message):
@@ -375,6 +378,34 @@ def test_training_jobs_claim_a_gpu_only_where_nvidia_smi_lists_one(tmp_path, mon
         fake.write_text(f"#!/bin/sh\n{script}\n")
         fake.chmod(0o755)
         assert training_gpus("auto") == expected
+
+
+def test_every_pgcgm_option_at_once_runs_through_the_workflow(tmp_path):
+    """wgan-gp, augmentation, the cell and distance losses, data windows and merging, wired
+    from the config through the rules to the models and candidates."""
+    config = small_config(
+        tmp_path,
+        methods=["gan", "crystalgan"],
+        train={
+            "adversarial": "wgan-gp",
+            "critic_steps": 2,
+            "augment": ["translate", "rotate", "permute"],
+            "lambdas": {"volume": 12.5, "abc": 5.0},
+        },
+        geometry={"target": "data", "distance": {"inter": 3.5, "intra": 5.0}},
+        generate={"merge": 1.0},
+    )
+    snakemake(tmp_path, "--cores", "2", config=config)
+    run = tmp_path / "results" / "MgTiH" / "crystalgan" / "seed0"
+    model = json.loads((run / "stage2" / "model.json").read_text())
+    assert model["options"]["adversarial"] == "wgan-gp" and model["options"]["lambdas"]["volume"] == 12.5
+    assert len(model["geometry"]["windows"]) == 4 and len(model["geometry"]["radii"]) == 3
+    stage1 = json.loads((tmp_path / "results" / "MgTiH" / "seed0" / "stage1" / "model.json").read_text())
+    assert stage1["options"]["augment"] == ["translate", "rotate", "permute"]
+    assert stage1["options"]["lambdas"]["volume"] == 0.0  # a stage-2 weight leaves stage 1 alone
+    info = json.loads((run / "candidates.json").read_text())
+    assert info["merge"] == 1.0 and len(info["merged"]) == 12
+    assert len(pd.read_csv(tmp_path / "results" / "report" / "table2.csv")) == 2
 
 
 def test_relax_device_cpu_keeps_the_potential_jobs_off_the_gpu(tmp_path):
