@@ -50,6 +50,7 @@ def bench_training(work: Path) -> None:
 
     from crystalgan.models import CrossDomainGAN, adam_pair, data_scale
     from crystalgan.stage1 import train_stage1
+    from crystalgan.stage2 import resolve_geometry
     from crystalgan.train import batch_indices, configure_runtime, run_epochs
     from crystalgan.transfer import transfer
 
@@ -57,7 +58,8 @@ def bench_training(work: Path) -> None:
     cur, enc, s1 = work / "cur", work / "enc", work / "s1"
     curate(ROOT / "resources/poscar/PdH", ROOT / "resources/poscar/NiH", "Pd", "Ni", cur, DEFAULTS["curate"])
     encode(cur / "AH.parquet", cur / "BH.parquet", cur / "pairs.parquet", enc, "PdNiH", "Pd", "Ni")
-    options, geometry = DEFAULTS["train"], DEFAULTS["geometry"]
+    options = DEFAULTS["train"]
+    geometry = resolve_geometry(DEFAULTS["geometry"], (cur / "AH.parquet", cur / "BH.parquet"), enc / "meta.json")
     train_stage1(domain(enc, "AH"), domain(enc, "BH"), s1, work / "ck1", {**options, "epochs": 10}, 0, 2)
     transfer(
         enc / "meta.json",
@@ -154,8 +156,19 @@ def bench_generation(work: Path) -> None:
 
     options = {**DEFAULTS["train"], "epochs": 5}
     tr, s2, big = work / "tr", work / "s2", work / "big"
+    curated = (work / "cur" / "AH.parquet", work / "cur" / "BH.parquet")
     train_stage2(
-        domain(tr, "AHB_g"), domain(tr, "BHA_g"), s2, work / "ck2", "crystalgan", options, DEFAULTS["geometry"], 0, 2
+        domain(tr, "AHB_g"),
+        domain(tr, "BHA_g"),
+        s2,
+        work / "ck2",
+        "crystalgan",
+        options,
+        DEFAULTS["geometry"],
+        0,
+        2,
+        curated,
+        work / "enc" / "meta.json",
     )
     n = 100_000
     env = dict(os.environ)

@@ -42,6 +42,8 @@ def trained(tmp_path_factory):
             GEOMETRY,
             0,
             1,
+            (cur / "AH.parquet", cur / "BH.parquet"),
+            enc / "meta.json",
         )
     return root
 

@@ -56,6 +56,7 @@ def _transfer(encoded, stage1, out):
 
 
 def _stage2(transfer_dir, out, checkpoints, method, options=TRAIN_OPTIONS, geometry=GEOMETRY, encoded=None):
+    """Stage 2 on ``transfer_dir``; with ``encoded``, given its curated binaries and meta.json."""
     extra = () if encoded is None else ((encoded.parent / "cur" / "AH.parquet", encoded.parent / "cur" / "BH.parquet"),)
     extra += () if encoded is None else (encoded / "meta.json",)
     train_stage2(
@@ -139,7 +140,7 @@ def test_stage1_learns_better_than_the_mean(encoded, tmp_path):
 def test_stage2_methods_train_and_record_losses(encoded, tmp_path, method):
     _stage1(encoded, tmp_path / "s1", tmp_path / "ck1")
     _transfer(encoded, tmp_path / "s1", tmp_path / "tr")
-    _stage2(tmp_path / "tr", tmp_path / "s2", tmp_path / "ck2", method)
+    _stage2(tmp_path / "tr", tmp_path / "s2", tmp_path / "ck2", method, encoded=encoded)
     losses = read_table(tmp_path / "s2" / "losses.parquet", LOSSES)
     terms = set(losses["term"])
     assert ("L_geo1" in terms) == (method == "crystalgan")
@@ -154,7 +155,7 @@ def test_geometric_loss_trains_the_generators(encoded, tmp_path):
     options = copy.deepcopy(TRAIN_OPTIONS)
     options.update(epochs=60, checkpoint_every=60, learning_rate=1e-3, input_noise=0.0)
     options["lambdas"] = {"l1": 0.0, "l2": 0.0, "l3": 0.0, "l4": 0.0, "l5": 1.0, "l6": 1.0}
-    _stage2(tmp_path / "tr", tmp_path / "s2", tmp_path / "ck2", "crystalgan", options)
+    _stage2(tmp_path / "tr", tmp_path / "s2", tmp_path / "ck2", "crystalgan", options, encoded=encoded)
     losses = read_table(tmp_path / "s2" / "losses.parquet", LOSSES)
     geo = losses[losses["term"] == "L_geo1"].set_index("epoch")["value"]
     assert geo.iloc[-5:].mean() < 0.5 * geo.iloc[:5].mean()
@@ -253,10 +254,20 @@ def test_augmentation_moves_the_tensor_but_keeps_each_crystal(encoded):
     assert moved == len(x)
 
 
+# Every option off, whatever the defaults: the reference each option is compared with.
+ALL_OFF = (
+    {
+        **TRAIN_OPTIONS,
+        "adversarial": "bce",
+        "augment": [],
+        "lambdas": {**TRAIN_OPTIONS["lambdas"], "volume": 0.0, "abc": 0.0},
+    },
+    {**GEOMETRY, "target": "fixed", "distance": {"inter": 0.0, "intra": 0.0, "offset": 0.0}},
+)
 OPTIONS = {
     "wgan-gp": ({"adversarial": "wgan-gp", "critic_steps": 2}, {}),
     "augment": ({"augment": ["translate", "rotate", "permute"]}, {}),
-    "box": ({"lambdas": {**TRAIN_OPTIONS["lambdas"], "volume": 12.5, "abc": 5.0}}, {}),
+    "box": ({"lambdas": {**ALL_OFF[0]["lambdas"], "volume": 12.5, "abc": 5.0}}, {}),
     "windows": ({}, {"target": "data"}),
     "distance": ({}, {"distance": {"inter": 3.5, "intra": 5.0, "offset": 0.0}}),
 }
@@ -277,9 +288,8 @@ def test_each_stage2_option_trains_and_changes_the_model(encoded, transferred, t
     import json
 
     train, geometry = OPTIONS[option]
-    options = {**TRAIN_OPTIONS, **train}
-    geometry = {**GEOMETRY, **geometry}
-    _stage2(transferred, tmp_path / "ref", tmp_path / "ck0", "crystalgan", encoded=encoded)
+    options, geometry = {**ALL_OFF[0], **train}, {**ALL_OFF[1], **geometry}
+    _stage2(transferred, tmp_path / "ref", tmp_path / "ck0", "crystalgan", *ALL_OFF, encoded)
     _stage2(transferred, tmp_path / "s2", tmp_path / "ck", "crystalgan", options, geometry, encoded)
     losses = read_table(tmp_path / "s2" / "losses.parquet", LOSSES)
     assert np.isfinite(losses["value"]).all()
