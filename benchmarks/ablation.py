@@ -2,15 +2,16 @@
 
     python benchmarks/ablation.py ../shared/data/crystalgan-2019 --seeds 0 1 2 --workdir ablation-run
     python benchmarks/ablation.py ../shared/data/crystalgan-2019 --seeds 10 11 12 13 14 \\
-        --variants default windows windows+merge --workdir ablation-report
+        --variants none augment windows+augment --workdir ablation-report
 
-runs the workflow once per variant (a config change from the defaults; ``a+b`` combines
-variants) on the folders ``<A>H`` and ``<B>H`` of ``data`` (``--metals A B``, default Pd Ni),
-in ``workdir/<variant>``, and prints per
-variant and method the mean over seeds of: valid, valid unique, relaxed unique, S.U.N.,
-S.U.N. at the strict threshold, not P1 after relaxation, median energy above the hull,
-relaxation CPU-s per candidate, CPU minutes per run and S.U.N. per CPU minute. The
-``default`` variant also runs the substitution and random baselines, in the same run.
+runs the workflow once per variant (a config change; ``a+b`` combines variants) on the
+folders ``<A>H`` and ``<B>H`` of ``data`` (``--metals A B``, default Pd Ni), in
+``workdir/<variant>``, and prints per variant and method the mean over seeds of: valid,
+valid unique, relaxed unique, S.U.N., S.U.N. at the strict threshold, not P1 after
+relaxation, median energy above the hull, relaxation CPU-s per candidate, CPU minutes per
+run and S.U.N. per CPU minute. Every variant starts from every option off (``none``: the
+defaults before issue #13, without augmentation), whatever the defaults are now; ``none``
+also runs the substitution and random baselines, in the same run.
 
 The first variant's curated and encoded data and hull are linked into the others' work
 folders, and so are its stage-1 models and transfer sets where a variant leaves stage 1
@@ -34,8 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 GENERATIVE = ["crystalgan", "crystalgan_nogeo"]
 BASELINES = ["substitution", "random"]
 
+# Every option off (the defaults before issue #13): what each variant changes, and the
+# reference ("none") the variants are compared with, whatever the defaults are now.
+NONE = {"train": {"augment": []}}
 VARIANTS = {
-    "default": {},
+    "none": {},
     "wgan-gp": {"train": {"adversarial": "wgan-gp", "critic_steps": 5}},
     "distance": {"geometry": {"distance": {"inter": 3.5, "intra": 5.0}}},
     "box": {"train": {"lambdas": {"volume": 12.5, "abc": 5.0}}},
@@ -55,8 +59,8 @@ def merged(base: dict, extra: dict) -> dict:
 
 
 def overrides(name: str) -> dict:
-    """The config change of variant ``name`` (``a+b``: both)."""
-    out: dict = {}
+    """The config change of variant ``name`` (``a+b``: both) from every option off."""
+    out: dict = copy.deepcopy(NONE)
     for part in name.split("+"):
         if part not in VARIANTS:
             raise SystemExit(f"unknown variant {part!r} (one of {', '.join(VARIANTS)}, combined with +)")
@@ -65,15 +69,15 @@ def overrides(name: str) -> dict:
 
 
 def keeps_stage1(change: dict) -> bool:
-    """Whether a config change leaves stage 1 (and the transfer sets) as the defaults make them."""
-    train = change.get("train", {})
+    """Whether a variant's config leaves stage 1 (and the transfer sets) as ``none`` makes them."""
+    train = {k: v for k, v in change.get("train", {}).items() if NONE["train"].get(k, object()) != v}
     return set(train) <= {"lambdas"} and set(train.get("lambdas", {})) <= STAGE2_ONLY
 
 
 def methods_of(change: dict) -> list[str]:
     """Methods a variant runs: crystalgan, plus crystalgan_nogeo where the change reaches it,
-    plus the baselines in the default variant."""
-    if not change:
+    plus the baselines in the reference variant ``none``."""
+    if change == NONE:
         return GENERATIVE + BASELINES
     only_geometric = set(change) <= {"geometry", "train"} and keeps_stage1(change)
     return ["crystalgan"] if only_geometric else GENERATIVE
@@ -86,7 +90,7 @@ def link(source: Path, target: Path) -> None:
 
 
 def run_variant(name: str, args, first: Path | None) -> pd.DataFrame:
-    change = overrides(name) if name != "default" else {}
+    change = overrides(name)
     work = args.workdir / name
     work.mkdir(parents=True, exist_ok=True)
     data, (a, b) = args.data.resolve(), args.metals
@@ -112,7 +116,7 @@ def run_variant(name: str, args, first: Path | None) -> pd.DataFrame:
                 link(first / "results" / system / folder, work / "results" / system / folder)
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(work)]
     cmd += ["--cores", str(args.cores), "--resources", "gpu=1", "--configfile", str(work / "config.yaml")]
-    cmd += ["--rerun-triggers", "mtime", "--quiet", "rules"]
+    cmd += ["--rerun-triggers", "mtime", "--rerun-incomplete", "--quiet", "rules"]
     t0 = time.time()
     subprocess.run(cmd, check=True)
     print(f"variant {name}: {time.time() - t0:.0f} s wall", flush=True)
@@ -142,7 +146,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", type=Path, help="folder holding <A>H/ and <B>H/ (e.g. PdH/ and NiH/)")
     p.add_argument("--metals", nargs=2, default=["Pd", "Ni"], metavar=("A", "B"))
-    p.add_argument("--variants", nargs="+", default=list(VARIANTS), help="first one: the reference (default)")
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), help="the first: the reference (none)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--samples", type=int, default=70)
     p.add_argument("--epochs", type=int, default=1000)
