@@ -3,6 +3,8 @@
     python benchmarks/ablation.py ../shared/data/crystalgan-2019 --seeds 0 1 2 --workdir ablation-run
     python benchmarks/ablation.py ../shared/data/crystalgan-2019 --seeds 10 11 12 13 14 \\
         --variants none augment windows+augment --workdir ablation-report
+    python benchmarks/ablation.py ../shared/data/crystalgan-2019 --seeds 10 11 12 13 14 \\
+        --variants none augment --samples 1000 --again --workdir ablation-report   # same models
 
 runs the workflow once per variant (a config change; ``a+b`` combines variants) on the
 folders ``<A>H`` and ``<B>H`` of ``data`` (``--metals A B``, default Pd Ni), in
@@ -117,6 +119,7 @@ def run_variant(name: str, args, first: Path | None) -> pd.DataFrame:
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(work)]
     cmd += ["--cores", str(args.cores), "--resources", "gpu=1", "--configfile", str(work / "config.yaml")]
     cmd += ["--rerun-triggers", "mtime", "--rerun-incomplete", "--quiet", "rules"]
+    cmd += ["--forcerun", "generate", "baseline"] if args.again else []
     t0 = time.time()
     subprocess.run(cmd, check=True)
     print(f"variant {name}: {time.time() - t0:.0f} s wall", flush=True)
@@ -155,6 +158,9 @@ def main() -> None:
     )
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--workdir", type=Path, default=Path("ablation-run"))
+    p.add_argument(
+        "--again", action="store_true", help="generate again from the trained models (e.g. with another --samples)"
+    )
     args = p.parse_args()
     if not keeps_stage1(overrides(args.variants[0])):
         raise SystemExit(f"the first variant ({args.variants[0]}) must leave stage 1 alone: the others reuse it")
