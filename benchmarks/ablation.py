@@ -33,9 +33,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from crystalgan.config import STAGE2_LAMBDAS
+from crystalgan.methods import BASELINES
+
 ROOT = Path(__file__).resolve().parents[1]
 GENERATIVE = ["crystalgan", "crystalgan_nogeo"]
-BASELINES = ["substitution", "random"]
 
 # Every option off (the defaults before issue #13): what each variant changes, and the
 # reference ("none") the variants are compared with, whatever the defaults are now.
@@ -49,7 +51,6 @@ VARIANTS = {
     "merge": {"generate": {"merge": 1.0}},
     "augment": {"train": {"augment": ["translate", "rotate", "permute"]}},
 }
-STAGE2_ONLY = {"l5", "l6", "volume", "abc"}  # train.lambdas that stage 1 ignores (rules/common.smk)
 
 
 def merged(base: dict, extra: dict) -> dict:
@@ -73,14 +74,14 @@ def overrides(name: str) -> dict:
 def keeps_stage1(change: dict) -> bool:
     """Whether a variant's config leaves stage 1 (and the transfer sets) as ``none`` makes them."""
     train = {k: v for k, v in change.get("train", {}).items() if NONE["train"].get(k, object()) != v}
-    return set(train) <= {"lambdas"} and set(train.get("lambdas", {})) <= STAGE2_ONLY
+    return set(train) <= {"lambdas"} and set(train.get("lambdas", {})) <= set(STAGE2_LAMBDAS)
 
 
 def methods_of(change: dict) -> list[str]:
     """Methods a variant runs: crystalgan, plus crystalgan_nogeo where the change reaches it,
     plus the baselines in the reference variant ``none``."""
     if change == NONE:
-        return GENERATIVE + BASELINES
+        return GENERATIVE + list(BASELINES)
     only_geometric = set(change) <= {"geometry", "train"} and keeps_stage1(change)
     return ["crystalgan"] if only_geometric else GENERATIVE
 

@@ -49,6 +49,9 @@ def fill_defaults(config: dict, schema: dict | None = None) -> dict:
     return config
 
 
+STAGE2_LAMBDAS = ("l5", "l6", "volume", "abc")  # train.lambdas of losses only stage 2 has
+
+
 def with_defaults(section: str, values: dict) -> dict:
     """A config ``section``'s ``values`` with the schema's defaults filled in where missing
     (e.g. the train options of a model saved before an option existed)."""

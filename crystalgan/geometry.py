@@ -137,20 +137,17 @@ def _nearest(square, mask, rows):
     return tf.where(mask > 0, nn, np.inf), kind
 
 
-def distance_loss(
-    square, mask, radii: np.ndarray, offset: float, rows: tuple[int, int, int]
-) -> tuple[tf.Tensor, tf.Tensor]:
+def distance_loss(square, radii: np.ndarray, offset: float, rows: tuple[int, int, int]) -> tuple[tf.Tensor, tf.Tensor]:
     """PGCGM's distance loss per structure ``[B]``, for pairs of different and of the same
-    species: the sum over atom pairs (closest image) of tanh(relu(R_i + R_j + offset - d_ij)),
+    species: the sum over atom pairs of tanh(relu(R_i + R_j + offset - d_ij)), from the
+    :func:`pair_squares` of the structures (padding pairs are +inf there, so they count 0),
     with ``radii`` (H, A, B) in A. Only overlapping pairs count (relu), so atoms are pushed
     apart up to the sum of their radii and no further."""
     species = np.repeat(np.arange(3), rows)
     reach = (radii[species][:, None] + radii[species][None, :] + offset).astype(np.float32)
     same = (species[:, None] == species[None, :]).astype(np.float32)
     d = tf.sqrt(tf.where(tf.math.is_finite(square), square, 1e6) + 1e-12)
-    overlap = tf.tanh(tf.nn.relu(reach[None] - d))
-    real = mask[:, None, :] * mask[:, :, None]
-    half = 0.5 * overlap * real  # every pair appears twice in [i, j]
+    half = 0.5 * tf.tanh(tf.nn.relu(reach[None] - d))  # every pair appears twice in [i, j]
     return tf.reduce_sum(half * (1.0 - same), [1, 2]), tf.reduce_sum(half * same, [1, 2])
 
 

@@ -102,8 +102,6 @@ def reconstruction_loss(x: tf.Tensor, x_rec: tf.Tensor, mask: tf.Tensor, kind: s
 
 # ---------------------------------------------------------------- augmentation
 
-AUGMENTATIONS = ("translate", "rotate", "permute")
-
 
 def augment(x: tf.Tensor, counts: tf.Tensor, kinds: tuple[str, ...], seed: tf.Tensor) -> tf.Tensor:
     """Structures ``[B, 4, 18, 3]`` (Cartesian, lattice rows first) moved by ``kinds``, each
@@ -271,11 +269,12 @@ class CrossDomainGAN(_GAN):
     """
 
     def __init__(self, options: dict, scale: float, swap: bool, geometry: dict | None = None, **kwargs):
-        lam = options["lambdas"]
+        lam, g = options["lambdas"], geometry or {}
+        self.windows = None if g.get("windows") is None else np.array(g["windows"])
+        self.radii = None if g.get("radii") is None else np.array(g["radii"])  # set: the distance loss is on
         geo = ("L_geo1", "L_geo2") if geometry is not None else ()
-        if geometry is not None and (geometry["distance"]["inter"] or geometry["distance"]["intra"]):
-            geo += ("L_dist_inter", "L_dist_intra")
-        box = ("L_volume", "L_abc") if lam.get("volume") or lam.get("abc") else ()
+        geo += ("L_dist_inter", "L_dist_intra") if self.radii is not None else ()
+        box = ("L_volume", "L_abc") if lam["volume"] or lam["abc"] else ()
         self.loss_terms = ("L_GAN_B", "L_R_A", "L_GAN_A", "L_R_B") + geo + box + ("L_G", "L_D")
         super().__init__(options, **kwargs)
         layers, units, residual = options["hidden_layers"], options["hidden_units"], options["residual"]
@@ -289,8 +288,6 @@ class CrossDomainGAN(_GAN):
         self.input_noise = options["input_noise"]
         self.scale = float(scale)
         self.geometry = geometry
-        self.windows = None if geometry is None or geometry.get("windows") is None else np.array(geometry["windows"])
-        self.radii = None if geometry is None or geometry.get("radii") is None else np.array(geometry["radii"])
 
     def build(self, counts_a, counts_b) -> None:
         """Create every weight (and optimizer slot) from the atom counts of the two domains;
@@ -350,9 +347,9 @@ class CrossDomainGAN(_GAN):
         geo1, geo2 = window_loss(square, mask, bad, g["d1"], g["d2"], g["form"], self.rows, self.windows)
         terms["L_geo1"], terms["L_geo2"] = tf.reduce_mean(geo1), tf.reduce_mean(geo2)
         total = lam["l5"] * terms["L_geo1"] + lam["l6"] * terms["L_geo2"]
-        if "L_dist_inter" in self.loss_terms:
+        if self.radii is not None:
             dist = g["distance"]
-            inter, intra = distance_loss(square, mask, self.radii, dist["offset"], self.rows)
+            inter, intra = distance_loss(square, self.radii, dist["offset"], self.rows)
             terms["L_dist_inter"], terms["L_dist_intra"] = tf.reduce_mean(inter), tf.reduce_mean(intra)
             total += dist["inter"] * terms["L_dist_inter"] + dist["intra"] * terms["L_dist_intra"]
         return total

@@ -72,8 +72,8 @@ def resolve_geometry(geometry: dict, curated: tuple[Path, Path] | None, meta: Pa
     from crystalgan.filter import binary_structures, element_windows
 
     geometry = dict(geometry, windows=None, radii=None)
-    distance = geometry["distance"]
-    if geometry["target"] == "fixed" and not (distance["inter"] or distance["intra"]):
+    uses_distance = bool(geometry["distance"]["inter"] or geometry["distance"]["intra"])
+    if geometry["target"] == "fixed" and not uses_distance:
         return geometry
     if curated is None or meta is None:
         raise ValueError("geometry: target 'data' and the distance loss need the curated binaries and meta.json")
@@ -82,7 +82,7 @@ def resolve_geometry(geometry: dict, curated: tuple[Path, Path] | None, meta: Pa
         windows = element_windows(binary_structures(list(curated)), info["A"], info["B"])
         fixed = np.broadcast_to([geometry["d1"], geometry["d2"]], windows.shape)
         geometry["windows"] = np.where(np.isfinite(windows), windows, fixed).tolist()
-    if distance["inter"] or distance["intra"]:
+    if uses_distance:
         geometry["radii"] = [float(Element(e).atomic_radius) for e in ("H", info["A"], info["B"])]
         log.info("distance loss: atomic radii (A) H, %s, %s = %s", info["A"], info["B"], geometry["radii"])
     return geometry

@@ -3,7 +3,13 @@ import shlex
 
 from snakemake.utils import validate
 
-from crystalgan.config import check, prototype_metals, structure_files, training_gpus
+from crystalgan.config import (
+    STAGE2_LAMBDAS,
+    check,
+    prototype_metals,
+    structure_files,
+    training_gpus,
+)
 from crystalgan.methods import BASELINES, GENERATORS, METHODS, STAGE2
 
 validate(config, "../workflow/schemas/config.schema.yaml")
@@ -75,9 +81,6 @@ def prototype_relaxation():
 def as_json(value):
     """A config section as one shell-quoted JSON argument."""
     return shlex.quote(json.dumps(value, sort_keys=True))
-
-
-STAGE2_LAMBDAS = ("l5", "l6", "volume", "abc")  # weights of losses only stage 2 has
 
 
 def stage1_options(train):

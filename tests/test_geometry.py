@@ -150,18 +150,18 @@ def test_distance_loss_pushes_overlapping_atoms_apart_and_ignores_distant_ones()
     x, c = _ternary()
     radii = np.array([0.25, 1.4, 1.35])  # H, Pd, Ni
     rows = (1, 1, 1)
-    square, mask, _ = pair_squares(x, c, rows)
-    inter, intra = distance_loss(square, mask, radii, 0.0, rows)
+    square, _, _ = pair_squares(x, c, rows)
+    inter, intra = distance_loss(square, radii, 0.0, rows)
     # different elements: Pd-Ni 1.5 A (reach 2.75) and Pd-H, Ni-H at 2*sqrt(3) and sqrt(8.25) (reach 1.65, 1.6)
     np.testing.assert_allclose(inter[0], np.tanh(1.25), rtol=1e-4)
     # same element: each atom with its own image 4 A away; reach 0.5, 2.8, 2.7 -> nothing overlaps
     assert float(intra[0]) == 0.0
     var = tf.Variable(x)
     with tf.GradientTape() as tape:
-        square, mask, _ = pair_squares(var, c, rows)
-        inter, _ = distance_loss(square, mask, radii, 0.0, rows)
+        square, _, _ = pair_squares(var, c, rows)
+        inter, _ = distance_loss(square, radii, 0.0, rows)
     grad = tape.gradient(inter, var).numpy()
     # the closest Pd-Ni pair is Ni and Pd's image at x = 4 A: descending moves Pd right and Ni left
     assert grad[0, 2, 0, 0] < 0 and grad[0, 3, 0, 0] > 0
-    _, intra = distance_loss(square, mask, radii, 1.5, rows)  # offset: Pd and Ni images now overlap
+    _, intra = distance_loss(square, radii, 1.5, rows)  # offset: Pd and Ni images now overlap
     assert float(intra[0]) > 0
