@@ -164,7 +164,9 @@ def test_a_relaxed_p1_candidate_is_refined_into_a_group_at_no_energy_cost(pdni_h
     )
     assert refined["refined"][0] not in ("", "P1") and refined["spacegroup"][0] == refined["refined"][0]
     assert refined["energy_per_atom"][0] <= plain["energy_per_atom"][0] + OPTIONS["refine_energy"]
-    assert refined["cpu_s"][0] > plain["cpu_s"][0] and refined["steps"][0] > plain["steps"][0]
+    # the refined row counts both relaxations (steps are exact; its CPU sum is checked on
+    # refine() below, since CPU seconds of two separate runs differ by noise and warm-up)
+    assert refined["steps"][0] > plain["steps"][0]
     # a refinement that would cost energy is refused: the P1 result stays, its CPU counted
     calc = calculator("chgnet")
     result = relax(shaken, calc, 0.1, 40)
