@@ -1,12 +1,11 @@
-"""StructureMatcher uniqueness and novelty of one run's candidates, with the pre-checks and
+"""StructureMatcher uniqueness and novelty of one run's candidates, with the shortcuts and
 without them, in one process pool each:
 
     python benchmarks/matching.py results/PdNiH/crystalgan/seed10 results/PdNiH/curated/{AH,BH}.parquet
 
-prints the time of both and whether their tables are identical (the lattice pre-check and
-the skipped primitive search only save work: they must not change a verdict). Without
-pre-checks every same-formula, same-size pair goes to ``fit`` and every cell through
-``get_primitive_structure``.
+prints the time of both and whether their tables are identical (``Catalogue.proven`` and the
+skipped primitive search only save work: they must not change a verdict). Without them every
+same-formula, same-size pair goes to ``fit`` and every cell through ``get_primitive_structure``.
 """
 
 from __future__ import annotations
@@ -34,11 +33,11 @@ def main() -> None:
     info = read_json(args.run / "candidates.json")
     verdicts = read_table(args.run / "filtered.parquet", FILTERED)[["candidate", "valid"]]
     training = binary_structures(args.curated)
-    fast = matching.lattices_map, matching.reduced
-    plain = (lambda *a: True), plain_reduced
+    fast = matching.Catalogue.proven, matching.reduced
+    plain = (lambda *a: None), plain_reduced
     tables = {}
-    for name, (lattices_map, reduced) in (("with pre-checks", fast), ("without", plain)):
-        matching.lattices_map, matching.reduced = lattices_map, reduced
+    for name, (proven, reduced) in (("with shortcuts", fast), ("without", plain)):
+        matching.Catalogue.proven, matching.reduced = proven, reduced
         df = verdicts.copy()
         for column in matching.MATCH_COLUMNS:
             df[column] = None
@@ -49,7 +48,7 @@ def main() -> None:
             f"{name}: {time.perf_counter() - t0:.1f} s for {int(df['valid'].sum())} valid, "
             f"{int(df['unique'].eq(True).sum())} unique ({args.processes} processes)"
         )
-    print("identical tables:", tables["with pre-checks"].equals(tables["without"]))
+    print("identical tables:", tables["with shortcuts"].equals(tables["without"]))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 Valid candidates are compared with StructureMatcher (defaults) to earlier unique ones
 (unique, duplicate_of); unique ones to the training structures (novel) and to the training
-frameworks with species ignored (novel_framework). Each structure is reduced once and
-``fit`` is called only where it can succeed (see :class:`Catalogue` and :func:`lattices_map`):
-the same verdicts as comparing every pair.
+frameworks with species ignored (novel_framework). Each structure is reduced once, and a pair
+goes to ``fit`` only where its answer is not already shown by ``fit``'s own steps (see
+:class:`Catalogue`): the same verdicts as comparing every pair with ``fit``.
 """
 
 from __future__ import annotations
@@ -101,29 +101,62 @@ def _match_group(task) -> list[tuple[int, list]]:
 
 def reduced(s: Structure) -> Structure:
     """The Niggli-reduced primitive cell StructureMatcher compares (computed once per structure).
-    Where the species' counts have no common divisor no smaller cell exists, and
-    ``get_primitive_structure`` returns a copy: it is skipped."""
+    ``get_primitive_structure`` is skipped where it cannot find a smaller cell and would return
+    a copy: where the species' counts have no common divisor, or where no translation maps the
+    sites onto themselves (:func:`may_repeat`)."""
     niggli = s.get_reduced_structure(reduction_algo="niggli")
-    if math.gcd(*(int(n) for n in niggli.composition.values())) == 1:
+    if math.gcd(*(int(n) for n in niggli.composition.values())) == 1 or not may_repeat(niggli):
         return niggli
     return niggli.get_primitive_structure()
 
 
+PRIMITIVE_TOLERANCE = 0.25  # Å, get_primitive_structure's default
+
+
+def may_repeat(s: Structure) -> bool:
+    """Whether ``get_primitive_structure`` (default tolerance) could find a smaller cell of ``s``.
+
+    It first keeps the translations from one site of the rarest species to the others that map
+    every site within twice its fractional tolerance (per axis) onto a site of the same species,
+    and then needs one of them to be close to a non-integral row of an inverse supercell matrix:
+    a fraction k/m of a lattice vector, with m at most the counts' common divisor, which only
+    the zero translation can be where every cell length exceeds the tolerance times that divisor.
+    The same test with the tolerance widened by a margin: False means it returns ``s`` unchanged.
+    """
+    species = np.array([site.specie.Z for site in s])
+    frac = s.frac_coords
+    groups = [frac[species == z] for z in np.unique(species)]
+    rarest = min(groups, key=len)
+    abc = np.array(s.lattice.abc)
+    divisor = math.gcd(*(len(g) for g in groups))
+    if (abc < PRIMITIVE_TOLERANCE * divisor * (1 + LENGTH_MARGIN)).any():
+        return True
+    tol = 2 * PRIMITIVE_TOLERANCE / abc * (1 + LENGTH_MARGIN)
+    shifts = rarest[1:] - rarest[0]
+    for g in groups:
+        d = shifts[:, None, None, :] - (g[None, None, :, :] - g[None, :, None, :])
+        d -= np.round(d)
+        shifts = shifts[(np.abs(d) < tol).all(-1).any(-1).all(-1)]
+        if not len(shifts):
+            return False
+    return True
+
+
 class Catalogue:
-    """Reduced structures, searched with ``matcher.fit`` only where a match is possible.
+    """Reduced structures, searched for one that ``matcher.fit`` matches.
 
     ``fit`` needs equal comparator hashes (the reduced formula; none with ``species=False``)
     and, without supercells, equal numbers of sites: structures are bucketed by both. Within a
     bucket they are tried nearest :func:`fingerprint` first, the often-matched ones slightly
-    ahead, so that a duplicate is usually found within a few fits (same answer in any order),
-    and only where :func:`lattices_map` says their lattices can be mapped onto each other.
+    ahead, so that a duplicate is usually found within a few tries (same answer in any order).
+    Each try is :meth:`proven`, and ``fit`` where that cannot decide.
     """
 
     POPULARITY = 0.01  # fingerprint distance traded for each e-fold of earlier matches
 
     def __init__(self, matcher: StructureMatcher, species: bool = True):
         self.matcher, self.species = matcher, species
-        self.buckets: dict = {}  # key -> {"structures", "labels", "prints", "matches", "cells"}
+        self.buckets: dict = {}  # key -> {"structures", "labels", "prints", "matches", "cells", "numbers"}
 
     def key(self, s: Structure) -> tuple:
         return (s.composition.reduced_formula if self.species else "", len(s))
@@ -131,13 +164,14 @@ class Catalogue:
     def add(self, s: Structure, summary: np.ndarray, label) -> None:
         """Catalogue ``s`` (its :func:`fingerprint` ``summary``) under ``label``."""
         bucket = self.buckets.setdefault(
-            self.key(s), {"structures": [], "labels": [], "prints": [], "matches": [], "cells": []}
+            self.key(s), {"structures": [], "labels": [], "prints": [], "matches": [], "cells": [], "numbers": []}
         )
         bucket["structures"].append(s)
         bucket["labels"].append(label)
         bucket["prints"].append(summary)
         bucket["matches"].append(0)
         bucket["cells"].append(Cell(s))
+        bucket["numbers"].append(np.array(s.atomic_numbers))
 
     def find(self, s: Structure, summary: np.ndarray):
         """Label of a catalogued structure matching ``s`` (fingerprint ``summary``), or None."""
@@ -146,20 +180,83 @@ class Catalogue:
             return None
         distance = np.abs(np.array(bucket["prints"]) - summary).mean(axis=1)
         distance -= self.POPULARITY * np.log1p(bucket["matches"])
-        target = shape(s), self.matcher.ltol, self.matcher.angle_tol
+        target, numbers = shape(s), np.array(s.atomic_numbers)
         for i in np.argsort(distance, kind="stable"):
-            if not lattices_map(bucket["cells"][i], *target):
-                continue
-            if self.matcher.fit(bucket["structures"][i], s, skip_structure_reduction=True):
+            t = bucket["structures"][i]
+            species = (bucket["numbers"][i], numbers) if self.species else None
+            verdict = self.proven(t, s, bucket["cells"][i], target, species)
+            if verdict is None:
+                verdict = self.matcher.fit(t, s, skip_structure_reduction=True)
+            if verdict:
                 bucket["matches"][i] += 1
                 return bucket["labels"][i]
         return None
+
+    def proven(self, t: Structure, s: Structure, cell: Cell, target: tuple, species) -> bool | None:
+        """What ``matcher.fit(t, s)`` returns, where it can be shown from its own steps with a
+        margin; None where it cannot (``fit`` then decides). ``cell``: :class:`Cell` of ``t``;
+        ``target``: :func:`shape` of ``s``; ``species``: the atomic numbers of t's and s's sites,
+        or None where species are ignored.
+
+        ``fit`` tries every mapping of t's lattice onto s's (:func:`bases`) and every
+        translation that puts the first site of s's rarest species on a site of t of that
+        species, and returns True at the first that passes two tests: every site of s within a
+        fractional tolerance (per axis) of a site of t of the same species, and the optimal
+        assignment's largest distance (pymatgen's ``_cart_dists``) below ``stol``. Here the
+        first test runs on all of them at once in numpy, with the tolerances narrowed by a
+        margin to show True (mappings inside the tolerances, closest first) and widened to
+        show False, and the second with pymatgen's own function on the few that pass.
+        """
+        matcher = self.matcher
+        found, inside = mappings(cell, target, matcher.ltol, matcher.angle_tol)
+        if not len(found):
+            return False
+        ratio = (s.volume / t.volume) ** (1 / 6)  # fit compares both at their common volume
+        scaled = t.lattice.matrix * ratio
+        lattices = found @ scaled
+        fc = np.einsum("nj,kji->kni", t.frac_coords @ scaled, np.linalg.inv(lattices))
+        fc -= np.floor(fc)
+        averages = (_parameters(lattices) + _parameters((s.lattice.matrix / ratio)[None])) / 2
+        lengths, cosines = averages[:, :3], np.cos(np.radians(averages[:, 3:]))
+        sines = np.sqrt(1 - cosines**2)
+        volume = lengths.prod(axis=1) * np.sqrt(1 - (cosines**2).sum(axis=1) + 2 * cosines.prod(axis=1))
+        normalization = (len(t) / volume) ** (1 / 3)
+        reciprocal = 2 * np.pi * lengths[:, [1, 0, 0]] * lengths[:, [2, 2, 1]] * sines / volume[:, None]
+        frac_tol = reciprocal * matcher.stol / (np.pi * normalization[:, None])
+
+        frac = s.frac_coords
+        if species is not None:
+            allowed = species[1][:, None] == species[0][None, :]
+        else:
+            allowed = np.ones((len(s), len(t)), dtype=bool)
+        anchor = int(np.argmin(allowed.sum(axis=1)))
+        starts = np.nonzero(allowed[anchor])[0]
+        moved = frac[None, None] + (fc[:, starts] - frac[anchor])[:, :, None, :]  # (mapping, start, site, 3)
+        d = moved[:, :, :, None, :] - fc[:, None, None, :, :]
+        d = np.abs(d - np.round(d))
+        tol = frac_tol[:, None, None, None, :]
+        passes = {}
+        for side, scale in (("narrow", 1 - STOL_MARGIN), ("wide", 1 + STOL_MARGIN)):
+            passes[side] = ((d < tol * scale).all(axis=-1) & allowed).any(axis=-1).all(axis=-1)
+        mask = (~allowed).astype(np.int64)
+        undecided, average = False, {}
+        for k, j in zip(*np.nonzero(passes["wide"])):
+            if k not in average:
+                average[k] = Lattice.from_parameters(*averages[k])
+                lll = np.array(average[k].get_lll_reduced_lattice().reciprocal_lattice.abc)
+                lll_tol = lll * matcher.stol / (np.pi * normalization[k])
+            dist, _, _ = StructureMatcher._cart_dists(fc[k], moved[k, j], average[k], mask, normalization[k], lll_tol)
+            if inside[k] and passes["narrow"][k, j] and dist.max() < matcher.stol * (1 - STOL_MARGIN):
+                return True
+            undecided |= dist.max() < matcher.stol * (1 + STOL_MARGIN)
+        return None if undecided else False
 
 
 # How much wider than pymatgen's tolerances lattices_map looks, so that rounding in either
 # never makes it reject a lattice that pymatgen accepts.
 LENGTH_MARGIN = 1e-6  # relative
 ANGLE_MARGIN = 1e-3  # degrees
+STOL_MARGIN = 1e-6  # relative, on Catalogue.proven's fractional and distance tolerances
 
 
 def shape(s: Structure) -> tuple[np.ndarray, np.ndarray]:
@@ -203,25 +300,55 @@ def lattices_map(cell: Cell, target: tuple, ltol: float, angle_tol: float) -> bo
     cell's successive minima, one by one, are shorter than the target's sorted lengths allow:
     no basis of a lattice is shorter.
     """
+    return len(mappings(cell, target, ltol, angle_tol)[0]) > 0
+
+
+def mappings(cell: Cell, target: tuple, ltol: float, angle_tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`bases` of ``cell`` for ``target``, none where the successive minima already rule
+    them out (:func:`lattices_map`)."""
+    if (cell.minima >= np.sort(target[0]) * (1 + ltol) * (1 + LENGTH_MARGIN)).any():
+        return np.zeros((0, 3, 3), dtype=int), np.zeros(0, dtype=bool)
+    return bases(cell, target, ltol, angle_tol)
+
+
+def bases(cell: Cell, target: tuple, ltol: float, angle_tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Integer coordinates (k, 3, 3) of the bases of ``cell`` whose lengths and angles match
+    ``target`` (:func:`shape`) within ``ltol`` and ``angle_tol`` as ``find_all_mappings`` tests
+    them, widened by a margin, closest first; and whether each also matches with the
+    tolerances narrowed by that margin."""
     lengths, (alpha, beta, gamma) = target
     high = (1 + ltol) * (1 + LENGTH_MARGIN)
-    if (cell.minima >= np.sort(lengths) * high).any():
-        return False
     grid, vectors, norms = cell.vectors(lengths.max() * high)
     near = [(norms < length * high) & (norms > length / high) for length in lengths]
     if not all(n.any() for n in near):
-        return False
+        return np.zeros((0, 3, 3), dtype=int), np.zeros(0, dtype=bool)
     a, b, c = (vectors[n] for n in near)
     la, lb, lc = (norms[n] for n in near)
     tol = angle_tol + ANGLE_MARGIN
-    ab = np.abs(_angles(a, b, la, lb) - gamma) <= tol
-    ac = np.abs(_angles(a, c, la, lc) - beta) <= tol
-    bc = np.abs(_angles(b, c, lb, lc) - alpha) <= tol
-    i, j, k = np.nonzero(ab[:, :, None] & ac[:, None, :] & bc[None, :, :])
-    if not len(i):
-        return False
-    bases = np.stack([grid[near[0]][i], grid[near[1]][j], grid[near[2]][k]], axis=1)
-    return bool((np.abs(np.rint(np.linalg.det(bases))) == 1).any())
+    ab = np.abs(_angles(a, b, la, lb) - gamma)
+    ac = np.abs(_angles(a, c, la, lc) - beta)
+    bc = np.abs(_angles(b, c, lb, lc) - alpha)
+    i, j, k = np.nonzero((ab <= tol)[:, :, None] & (ac <= tol)[:, None, :] & (bc <= tol)[None, :, :])
+    found = np.stack([grid[near[0]][i], grid[near[1]][j], grid[near[2]][k]], axis=1)
+    basis = np.abs(np.rint(np.linalg.det(found))) == 1
+    ratios = np.abs(np.log(np.stack([la[i], lb[j], lc[k]], axis=1) / lengths))
+    bends = np.stack([ab[i, j], ac[i, k], bc[j, k]], axis=1)
+    narrow = (ratios < np.log((1 + ltol) / (1 + LENGTH_MARGIN))).all(axis=1) & (bends <= angle_tol - ANGLE_MARGIN).all(
+        axis=1
+    )
+    order = np.argsort((ratios.sum(axis=1) + np.radians(bends.sum(axis=1)))[basis], kind="stable")
+    return found[basis][order], narrow[basis][order]
+
+
+def _parameters(matrices: np.ndarray) -> np.ndarray:
+    """Lengths and angles (degrees) of lattices (k, 3, 3), as ``Lattice.parameters``."""
+    lengths = np.linalg.norm(matrices, axis=2)
+    angles = [
+        np.einsum("ki,ki->k", matrices[:, (d + 1) % 3], matrices[:, (d + 2) % 3])
+        / (lengths[:, (d + 1) % 3] * lengths[:, (d + 2) % 3])
+        for d in range(3)
+    ]
+    return np.concatenate([lengths, np.degrees(np.arccos(np.clip(np.stack(angles, axis=1), -1, 1)))], axis=1)
 
 
 def _angles(u: np.ndarray, v: np.ndarray, lu: np.ndarray, lv: np.ndarray) -> np.ndarray:

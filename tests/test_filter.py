@@ -284,12 +284,49 @@ def test_the_lattice_precheck_never_rejects_a_pair_that_structure_matcher_matche
     assert 0 < fits < admitted < pairs  # it matches some, and rejects some it cannot match
 
 
-def test_reduced_skips_the_primitive_search_only_where_no_smaller_cell_exists():
-    from crystalgan.matching import reduced
+@pytest.mark.parametrize("framework", [False, True])
+def test_proven_verdicts_are_those_of_structure_matcher(framework):
+    from pymatgen.analysis.structure_matcher import FrameworkComparator, StructureMatcher
 
+    from crystalgan.matching import Catalogue, Cell, reduced, shape
+
+    matcher = StructureMatcher(comparator=FrameworkComparator()) if framework else StructureMatcher()
+    catalogue = Catalogue(matcher, species=not framework)
+    structures = [reduced(s) for s in ternaries_in_many_settings()]
+    decided = {True: 0, False: 0}
+    for s1 in structures:
+        cell = Cell(s1)
+        for s2 in structures:
+            if len(s1) != len(s2) or s1.composition.reduced_formula != s2.composition.reduced_formula:
+                continue
+            species = None if framework else (np.array(s1.atomic_numbers), np.array(s2.atomic_numbers))
+            verdict = catalogue.proven(s1, s2, cell, shape(s2), species)
+            if verdict is not None:
+                assert verdict == matcher.fit(s1, s2, skip_structure_reduction=True)
+                decided[verdict] += 1
+    assert decided[True] > 100 and decided[False] > 100  # it decides most pairs, both ways
+
+
+def test_reduced_skips_the_primitive_search_only_where_no_smaller_cell_exists():
+    from crystalgan.matching import may_repeat, reduced
+
+    rng = np.random.default_rng(0)
+    skipped = 0
     for s in ternaries_in_many_settings()[:12]:
         full = s.get_reduced_structure(reduction_algo="niggli").get_primitive_structure()
         short = reduced(s)
         assert short.lattice == full.lattice and short.sites == full.sites
         double = s * (2, 1, 1)  # every count even: the primitive search must run, and halve it
+        assert may_repeat(double.get_reduced_structure(reduction_algo="niggli"))
         assert len(reduced(double)) == len(s)
+        # counts with a common divisor but no repeat: the search may be skipped, with the same result
+        moved = double.frac_coords + rng.uniform(-0.1, 0.1, (len(double), 3))
+        shaken = Structure(double.lattice, double.species, moved)
+        niggli = shaken.get_reduced_structure(reduction_algo="niggli")
+        full = niggli.get_primitive_structure()
+        if not may_repeat(niggli):
+            skipped += 1
+            assert len(full) == len(niggli)
+        short = reduced(shaken)
+        assert short.lattice == full.lattice and short.sites == full.sites
+    assert skipped >= 6
