@@ -239,13 +239,14 @@ class Catalogue:
         for side, scale in (("narrow", 1 - STOL_MARGIN), ("wide", 1 + STOL_MARGIN)):
             passes[side] = ((d < tol * scale).all(axis=-1) & allowed).any(axis=-1).all(axis=-1)
         mask = (~allowed).astype(np.int64)
-        undecided, average = False, {}
+        undecided, average = False, {}  # mapping -> its average lattice and LLL tolerance, as fit's
         for k, j in zip(*np.nonzero(passes["wide"])):
             if k not in average:
-                average[k] = Lattice.from_parameters(*averages[k])
-                lll = np.array(average[k].get_lll_reduced_lattice().reciprocal_lattice.abc)
-                lll_tol = lll * matcher.stol / (np.pi * normalization[k])
-            dist, _, _ = StructureMatcher._cart_dists(fc[k], moved[k, j], average[k], mask, normalization[k], lll_tol)
+                lattice = Lattice.from_parameters(*averages[k])
+                lll = np.array(lattice.get_lll_reduced_lattice().reciprocal_lattice.abc)
+                average[k] = lattice, lll * matcher.stol / (np.pi * normalization[k])
+            lattice, lll_tol = average[k]
+            dist, _, _ = StructureMatcher._cart_dists(fc[k], moved[k, j], lattice, mask, normalization[k], lll_tol)
             if inside[k] and passes["narrow"][k, j] and dist.max() < matcher.stol * (1 - STOL_MARGIN):
                 return True
             undecided |= dist.max() < matcher.stol * (1 + STOL_MARGIN)
