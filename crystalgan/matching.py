@@ -123,7 +123,7 @@ def may_repeat(s: Structure) -> bool:
     the zero translation can be where every cell length exceeds the tolerance times that divisor.
     The same test with the tolerance widened by a margin: False means it returns ``s`` unchanged.
     """
-    species = np.array([site.specie.Z for site in s])
+    species = np.array(s.atomic_numbers)
     frac = s.frac_coords
     groups = [frac[species == z] for z in np.unique(species)]
     rarest = min(groups, key=len)
@@ -253,7 +253,7 @@ class Catalogue:
         return None if undecided else False
 
 
-# How much wider than pymatgen's tolerances lattices_map looks, so that rounding in either
+# How much wider than pymatgen's tolerances mappings looks, so that rounding in either
 # never makes it reject a lattice that pymatgen accepts.
 LENGTH_MARGIN = 1e-6  # relative
 ANGLE_MARGIN = 1e-3  # degrees
@@ -289,24 +289,13 @@ class Cell:
         return self.grid, self.vecs, self.norms
 
 
-def lattices_map(cell: Cell, target: tuple, ltol: float, angle_tol: float) -> bool:
-    """Whether lattice ``cell`` has a basis whose lengths lie within ``ltol`` (ratio within
-    (1/(1+ltol), 1+ltol)) of the lengths of ``target`` and whose angles within ``angle_tol``
-    degrees of its angles (``target``: :func:`shape`), each widened by a margin.
-
-    This is the test that ``StructureMatcher.fit(t, s)`` without supercells applies first
-    (``Lattice.find_all_mappings`` of t's lattice onto s's, each at their common volume, and a
-    basis: |det| = 1), so that where it fails, ``fit`` fails: lattices at unit volume are the
-    same test with both lattices scaled alike. It first asks the cheaper question whether the
-    cell's successive minima, one by one, are shorter than the target's sorted lengths allow:
-    no basis of a lattice is shorter.
-    """
-    return len(mappings(cell, target, ltol, angle_tol)[0]) > 0
-
-
 def mappings(cell: Cell, target: tuple, ltol: float, angle_tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`bases` of ``cell`` for ``target``, none where the successive minima already rule
-    them out (:func:`lattices_map`)."""
+    """The :func:`bases` of lattice ``cell`` that ``StructureMatcher.fit(t, s)`` (no supercells)
+    may try as mappings of t's lattice onto s's (``target``: :func:`shape` of s), so that where
+    there are none, ``fit`` fails: lattices at unit volume are its test with both lattices
+    scaled alike. It first asks the cheaper question whether the cell's successive minima, one
+    by one, are shorter than the target's sorted lengths allow: no basis of a lattice is shorter.
+    """
     if (cell.minima >= np.sort(target[0]) * (1 + ltol) * (1 + LENGTH_MARGIN)).any():
         return np.zeros((0, 3, 3), dtype=int), np.zeros(0, dtype=bool)
     return bases(cell, target, ltol, angle_tol)
