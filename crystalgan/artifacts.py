@@ -6,9 +6,12 @@ what they read against the same declaration, so a stale or foreign file fails lo
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
-import tempfile
+import secrets
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +26,9 @@ SLOT_NAMES = ("lattice", "H", "A", "B")
 LATTICE_SLOT, H_SLOT, A_SLOT, B_SLOT = range(N_SLOTS)
 ATOM_SLOTS = (H_SLOT, A_SLOT, B_SLOT)  # the slots whose atoms the counts (n_H, n_A, n_B) count
 STRUCTURE_SHAPE = (N_SLOTS, MAX_ATOMS, 3)  # one encoded structure
+# A^3 per atom of a sane crystal: curation rejects, and a relaxation stops, outside. The paper's
+# high-pressure PdH6 (Im-3m) has 1.92, the shipped prototypes 4.4 to 21.
+VOLUME_PER_ATOM = (1.5, 80.0)
 
 CURATED = pa.schema(
     [
@@ -170,19 +176,56 @@ class ArtifactError(ValueError):
     """An artefact is missing or does not have its declared schema."""
 
 
+class DeviceFull(OSError):
+    """A write found its device full (or the disk quota spent); the message names the file."""
+
+
+_FULL = {errno.ENOSPC: "no space left", errno.EDQUOT: "disk quota exceeded"}
+
+
 @contextmanager
-def atomic_path(path: Path | str):
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+def atomic_path(path: Path | str, size: int | None = None):
+    """Yield a temporary path beside ``path``, created with the mode a plain ``open()`` gives
+    (0o666 less the umask); rename it onto ``path`` only on success. A full device (or disk
+    quota) raises DeviceFull naming ``path`` and the ``size`` in bytes being written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = None
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        try:
+            tmp = _create_beside(path)
+            yield tmp
+            os.replace(tmp, path)
+        finally:
+            if tmp is not None and os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        free = shutil.disk_usage(path.parent).free
+        amount = f"{size} bytes, {free} bytes free" if size is not None else f"{free} bytes free"
+        raise DeviceFull(
+            f"{_FULL[exc.errno]} on the device holding {path.parent} while writing {path} ({amount}); "
+            "the file is unchanged"
+        ) from exc
+
+
+def _create_beside(path: Path) -> Path:
+    """A new empty file ``.<name>.<random>.tmp`` beside ``path``, mode 0o666 less the umask."""
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def _write_bytes(data, path: Path | str) -> None:
+    """Write ``data`` (bytes or a buffer) to ``path`` atomically."""
+    view = memoryview(data)
+    with atomic_path(path, view.nbytes) as tmp:
+        tmp.write_bytes(view)
 
 
 def write_table(
@@ -202,8 +245,9 @@ def write_table(
     if metadata:
         schema = schema.with_metadata(metadata)
     table = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    _write_bytes(sink.getvalue(), path)
 
 
 def read_table(path: Path | str, schema: pa.Schema) -> pd.DataFrame:
@@ -211,7 +255,7 @@ def read_table(path: Path | str, schema: pa.Schema) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise ArtifactError(f"{path}: no such file (run the stage that writes it first)")
-    table = pq.read_table(path)
+    table = _parquet(path, pq.read_table)
     for field in schema:
         if field.name not in table.schema.names:
             raise ArtifactError(f"{path}: column {field.name!r} missing")
@@ -222,9 +266,17 @@ def read_table(path: Path | str, schema: pa.Schema) -> pd.DataFrame:
     return table.select(schema.names).to_pandas()
 
 
+def _parquet(path: Path, read):
+    """``read(path)`` of a Parquet reader; ArtifactError naming the file where it is not Parquet."""
+    try:
+        return read(path)
+    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
+        raise ArtifactError(f"{path}: not a readable Parquet table ({str(exc).splitlines()[0]})") from None
+
+
 def read_cpu(path: Path | str) -> dict[str, float]:
     """CPU seconds per stage stored by :func:`write_table` ({} where none were)."""
-    metadata = pq.read_schema(path).metadata or {}
+    metadata = _parquet(Path(path), pq.read_schema).metadata or {}
     return json.loads(metadata[CPU_KEY]) if CPU_KEY in metadata else {}
 
 
@@ -239,17 +291,31 @@ def read_run(path: Path | str) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ArtifactError(f"{path}: no such file (run the stage that writes it first)")
-    metadata = pq.read_schema(path).metadata or {}
+    metadata = _parquet(path, pq.read_schema).metadata or {}
     if RUN_KEY not in metadata:
         raise ArtifactError(f"{path}: no run metadata (not written by 'crystalgan filter')")
     run = json.loads(metadata[RUN_KEY])
     return {key: run[key] for key in RUN_FIELDS}
 
 
+def check_same_run(run: dict, *paths: Path | str) -> None:
+    """Raise ArtifactError naming the first table of ``paths`` whose run metadata is not ``run``
+    (a table of another system, method or seed given by mistake)."""
+    expected = {key: run[key] for key in RUN_FIELDS}
+    for path in paths:
+        if (found := read_run(path)) != expected:
+            raise ArtifactError(f"{path}: a table of run {_run_name(found)}, not of {_run_name(expected)}")
+
+
+def _run_name(run: dict) -> str:
+    return f"{run['system']}/{run['method']}/seed{run['seed']}"
+
+
 def write_npy(array: np.ndarray, path: Path | str) -> None:
     """Save an array atomically."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.save(fh, array)
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    _write_bytes(buffer.getbuffer(), path)
 
 
 def read_npy(path: Path | str, dtype, shape_tail: tuple = ()) -> np.ndarray:
@@ -257,7 +323,12 @@ def read_npy(path: Path | str, dtype, shape_tail: tuple = ()) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise ArtifactError(f"{path}: no such file (run the stage that writes it first)")
-    array = np.load(path)
+    try:
+        array = np.load(path)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ArtifactError(f"{path}: not a readable NPY array ({exc})") from None
+    if not isinstance(array, np.ndarray):
+        raise ArtifactError(f"{path}: an NPZ archive, expected one NPY array")
     if array.dtype != np.dtype(dtype):
         raise ArtifactError(f"{path}: dtype {array.dtype}, expected {np.dtype(dtype)}")
     if shape_tail and tuple(array.shape[-len(shape_tail) :]) != tuple(shape_tail):
@@ -276,6 +347,12 @@ def read_structures(path: Path | str, counts: Path | str | None = None) -> tuple
         raise ArtifactError(
             f"{path}: {len(x)} structures of shape {x.shape[1:]} but counts {counts} of shape {n.shape}"
         )
+    bad = np.flatnonzero(((n < 0) | (n > MAX_ATOMS)).any(axis=1) | (n.sum(axis=1) == 0))
+    if len(bad):
+        raise ArtifactError(
+            f"{counts}: structure {bad[0]} has atom counts (H, A, B) {n[bad[0]].tolist()}; each must be 0 to "
+            f"{MAX_ATOMS} and at least one atom in all ({len(bad)} such row(s))"
+        )
     return x, n
 
 
@@ -292,12 +369,17 @@ def counts_path(path: Path | str) -> Path:
 
 
 def write_json(obj, path: Path | str) -> None:
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    _write_bytes((json.dumps(obj, indent=2, sort_keys=True) + "\n").encode(), path)
 
 
 def read_json(path: Path | str) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ArtifactError(f"{path}: no such file (run the stage that writes it first)")
-    return json.loads(path.read_text())
+    try:
+        value = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{path}: not a JSON file ({exc})") from None
+    if not isinstance(value, dict):
+        raise ArtifactError(f"{path}: expected a JSON object, found {type(value).__name__}")
+    return value

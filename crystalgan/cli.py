@@ -16,6 +16,7 @@ from crystalgan.config import defaults
 
 log = logging.getLogger("crystalgan")
 DEFAULTS = defaults()
+TENSORFLOW_COMMANDS = ("train-stage1", "train-stage2", "generate")  # the commands whose jobs import TensorFlow
 
 
 def _json(text: str) -> dict:
@@ -468,6 +469,10 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     t0 = time.perf_counter()
+    if args.command in TENSORFLOW_COMMANDS:
+        from crystalgan.train import import_tensorflow
+
+        import_tensorflow()
     try:
         args.func(args)
     except Exception as exc:  # one clear line for the user; the traceback with -v

@@ -4,6 +4,7 @@ schema (run before any job starts), and which files of an input folder count as 
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import shutil
 import subprocess
@@ -27,7 +28,9 @@ def is_candidate_file(path: Path) -> bool:
 
 
 def structure_files(folder: Path | str) -> list[Path]:
-    """The structure files of a folder, sorted by name: what curation reads from it."""
+    """The regular files (links to them included) of a folder named like structure files, sorted
+    by name: the inputs whose change reruns curation. Curation also rejects, with a row, the
+    folder's other entries so named (folders, broken or looping links), which this leaves out."""
     return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_candidate_file(p))
 
 
@@ -51,6 +54,20 @@ def fill_defaults(config: dict, schema: dict | None = None) -> dict:
 
 STAGE2_LAMBDAS = ("l5", "l6", "volume", "abc")  # train.lambdas of losses only stage 2 has
 
+# The relax keys each job reads: its rule passes only these, so that editing another key (a
+# threshold only the report reads) reruns none of the relaxations.
+_RELAXATION = ("potential", "device", "fmax", "steps", "optimizer")
+_CANDIDATES = ("symprec", "stable", "refine", "refine_energy")  # symmetrize, relax, refine where stable
+RELAX_KEYS = {
+    "prototypes": _RELAXATION,
+    "hull": _RELAXATION,
+    "shortlist": ("potential", "device", "max_per_run", "rank"),
+    "relax_part": _RELAXATION + _CANDIDATES,
+    "relax": _RELAXATION + _CANDIDATES + ("max_per_run", "rank"),  # with one part: shortlist, relax and judge
+    "gather": ("stable",),  # relax with several parts: gather and judge
+    "report": ("potential", "fmax", "steps", "max_per_run", "stable", "strict"),
+}
+
 
 def with_defaults(section: str, values: dict) -> dict:
     """A config ``section``'s ``values`` with the schema's defaults filled in where missing
@@ -65,6 +82,64 @@ def defaults() -> dict:
 
 class ConfigError(ValueError):
     """A config value is wrong; the message names the key."""
+
+
+@functools.cache
+def _validator():
+    """The schema's validator; "integer" takes no float (3.0 would fail the jobs that count with it)."""
+    from jsonschema import Draft202012Validator, validators
+
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    return validators.extend(Draft202012Validator, type_checker=checker)(_schema())
+
+
+def validate(config: dict) -> dict:
+    """``config`` with the schema's defaults filled in (in place, as snakemake.utils.validate
+    with set_default=True); ConfigError with one line naming the first key the schema rejects."""
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator().iter_errors(fill_defaults(config)))
+    if error is None:
+        return config
+    while error.parent is not None and error.parent.validator == "oneOf":  # the whole choice, not one branch
+        error = error.parent
+    path = _key_path(error.absolute_path)
+    if error.validator == "additionalProperties":
+        known = list(error.schema["properties"])
+        key = next(k for k in error.instance if k not in known)
+        near = _nearest(key, known)
+        hint = f"did you mean {near!r}?" if near else f"valid keys: {', '.join(known)}"
+        raise ConfigError(f"config: {_key_path([*error.absolute_path, key])}: unknown key ({hint})")
+    if error.validator == "oneOf":
+        expected = " or ".join(_expected(branch) for branch in error.validator_value)
+        raise ConfigError(f"config: {path}: {error.instance!r} is not {expected}")
+    message = f"config: {path}: {error.message}" if path else f"config: {error.message}"
+    if error.validator == "enum" and isinstance(error.instance, str):
+        near = _nearest(error.instance, [str(v) for v in error.validator_value])
+        message += f" (did you mean {near!r}?)" if near else ""
+    raise ConfigError(message)
+
+
+def _key_path(keys) -> str:
+    """A config key path as messages write it: ``systems[0].A``."""
+    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
+
+
+def _nearest(word: str, choices: list[str]) -> str | None:
+    """The one of ``choices`` nearest to ``word`` (difflib, case ignored), None where none is near."""
+    lower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(str(word).lower(), list(lower), n=1)
+    return lower[close[0]] if close else None
+
+
+def _expected(branch: dict) -> str:
+    """What one branch of a oneOf accepts, in words: ``an integer >= 1``, ``'all'``."""
+    if "enum" in branch:
+        return " or ".join(repr(v) for v in branch["enum"])
+    bounds = [f"{op} {branch[k]}" for k, op in (("minimum", ">="), ("maximum", "<=")) if k in branch]
+    return " ".join([f"an {branch['type']}" if branch["type"][0] in "aeiou" else f"a {branch['type']}", *bounds])
 
 
 def metal_problem(symbol: str) -> str:
@@ -91,10 +166,15 @@ def prototype_metals(config: dict) -> list[str]:
 
 def check(config: dict, base: Path | str = ".") -> None:
     """Raise ConfigError naming the first bad key: unknown methods, elements that are not
-    metals, bad windows, missing or empty folders."""
+    metals, metals without the atomic radius the distance loss needs, bad windows, missing or
+    empty folders."""
+    from pymatgen.core.periodic_table import Element
+
     for k, name in enumerate(config["methods"]):
         if name not in METHODS:
             raise ConfigError(f"methods[{k}]: {name!r} is not a method (one of {', '.join(METHODS)})")
+    distance = config["geometry"]["distance"]
+    needs_radii = (distance["inter"] or distance["intra"]) and any(METHODS[m].geometric for m in config["methods"])
     names = [s["name"] for s in config["systems"]]
     for name in {n for n in names if names.count(n) > 1}:
         raise ConfigError(f"systems: name {name!r} is used more than once")
@@ -104,6 +184,13 @@ def check(config: dict, base: Path | str = ".") -> None:
                 raise ConfigError(f"systems[{k}].{key}: {problem}")
         if system["A"] == system["B"]:
             raise ConfigError(f"systems[{k}]: A and B are both {system['A']}; a ternary needs two metals")
+        for key in ("A", "B"):
+            if needs_radii and Element(system[key]).atomic_radius is None:
+                raise ConfigError(
+                    f"systems[{k}].{key}: system {system['name']!r}: the distance loss (geometry.distance) needs the "
+                    f"atomic radius of {system[key]}, which pymatgen does not know; set geometry.distance.inter and "
+                    "intra to 0 or choose another metal"
+                )
         for key in ("AH", "BH"):
             if key not in system:  # the workflow builds the prototype library of the metal
                 continue

@@ -6,6 +6,7 @@ row of ``rejected.parquet`` with a human-readable reason; a bad file never stops
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import logging
@@ -22,7 +23,7 @@ from pymatgen.core import Element, Lattice, Structure
 from pymatgen.io.cif import CifParser
 from pymatgen.io.vasp import Poscar
 
-from crystalgan.artifacts import CURATED, PAIRS, REJECTED, write_table
+from crystalgan.artifacts import CURATED, PAIRS, REJECTED, VOLUME_PER_ATOM, write_table
 from crystalgan.config import is_candidate_file
 from crystalgan.structures import spacegroup
 
@@ -30,7 +31,12 @@ log = logging.getLogger(__name__)
 
 
 class Rejected(Exception):
-    """A file (or one structure in it) fails curation; the message is the reason."""
+    """A file (or one structure in it) fails curation; the message is the reason, ``kind`` the
+    reason without its specifics (by default the reason itself), to count similar rejections."""
+
+    def __init__(self, reason: str, kind: str = ""):
+        super().__init__(reason)
+        self.kind = kind or reason
 
 
 class CurationError(RuntimeError):
@@ -45,22 +51,26 @@ class Entry:
     structure: Structure
 
 
-def read_source(path: Path, max_bytes: int, metal: str) -> tuple[bytes, list[tuple[str, Structure]]]:
+def read_source(path: Path, max_bytes: int, metal: str) -> tuple[bytes, list[tuple[str, Structure | Rejected]]]:
     """Read one file of ``metal``-H structures; return its bytes and (id suffix, structure)
-    pairs, or raise Rejected."""
+    pairs, where one entry of a multi-structure file may be the Rejected it fails with, or
+    raise Rejected for the whole file."""
     if path.is_dir():
         raise Rejected("is a directory, not a structure file")
     if not path.is_file():
-        raise Rejected("not a regular file")
+        raise _not_a_file(path)
     size = path.stat().st_size
     if size == 0:
         raise Rejected("empty file")
     if size > max_bytes:
-        raise Rejected(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; not parsed")
+        raise Rejected(
+            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; not parsed",
+            "file over the size limit",
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise Rejected(f"cannot read file: {exc.strerror or exc}") from None
+        raise Rejected(f"cannot read file: {exc.strerror or exc}", "unreadable file") from None
     content, name = data, path.name.lower()
     if data[:2] == b"\x1f\x8b":  # gzip, e.g. POSCAR.gz
         content, name = _gunzip(data, max_bytes), name.removesuffix(".gz")
@@ -69,12 +79,25 @@ def read_source(path: Path, max_bytes: int, metal: str) -> tuple[bytes, list[tup
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise Rejected(f"not a UTF-8 text file (invalid byte at offset {exc.start})") from None
+        raise Rejected(f"not a UTF-8 text file (invalid byte at offset {exc.start})", "not a UTF-8 text file") from None
     if "\x00" in text:
         raise Rejected("binary content (NUL bytes), not a structure file")
     if name.endswith(".cif"):
         return data, [("", _parse_cif(text))]
     return data, [("", _parse_poscar(text, metal))]
+
+
+def _not_a_file(path: Path) -> Rejected:
+    """Why a folder entry that is no folder is no regular file either."""
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return Rejected("symbolic link loop")
+        if path.is_symlink():
+            return Rejected("broken symbolic link (its target does not exist)")
+        return Rejected(f"cannot read entry: {exc.strerror or exc}", "unreadable file")
+    return Rejected("not a regular file (a device, socket or pipe)")
 
 
 def _gunzip(data: bytes, max_bytes: int) -> bytes:
@@ -86,9 +109,12 @@ def _gunzip(data: bytes, max_bytes: int) -> bytes:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
             content = fh.read(max_bytes + 1)
     except (OSError, EOFError, zlib.error) as exc:
-        raise Rejected(f"corrupt gzip file: {exc}") from None
+        raise Rejected(f"corrupt gzip file: {exc}", "corrupt gzip file") from None
     if len(content) > max_bytes:
-        raise Rejected(f"decompresses to more than the {max_bytes / 1e6:.1f} MB limit; not parsed")
+        raise Rejected(
+            f"decompresses to more than the {max_bytes / 1e6:.1f} MB limit; not parsed",
+            "decompresses over the size limit",
+        )
     return content
 
 
@@ -101,10 +127,11 @@ def _parse_poscar(text: str, metal: str) -> Structure:
             return Poscar.from_str(text, default_names=names, read_velocities=False).structure
     except IndexError:
         raise Rejected(
-            "malformed POSCAR: the file ends early (truncated, or fewer coordinate lines than atoms)"
+            "malformed POSCAR: the file ends early (truncated, or fewer coordinate lines than atoms)",
+            "malformed POSCAR",
         ) from None
     except Exception as exc:  # pymatgen raises many types on malformed input
-        raise Rejected(f"malformed POSCAR: {_brief(exc)}") from None
+        raise Rejected(f"malformed POSCAR: {_brief(exc)}", "malformed POSCAR") from None
 
 
 def _positive_scale(text: str) -> str:
@@ -121,7 +148,10 @@ def _positive_scale(text: str) -> str:
         return text
     volume = abs(np.linalg.det(lattice))
     if not volume > 0:
-        raise Rejected(f"negative scale factor {scale[0]:g} (a cell volume) for a lattice of zero volume")
+        raise Rejected(
+            f"negative scale factor {scale[0]:g} (a cell volume) for a lattice of zero volume",
+            "negative scale factor for a lattice of zero volume",
+        )
     lines[1] = repr(float((-scale[0] / volume) ** (1 / 3)))
     return "\n".join(lines) + "\n"
 
@@ -137,7 +167,8 @@ def _vasp4_names(text: str, metal: str) -> list[str] | None:
     if len(named) != n:
         raise Rejected(
             f"VASP 4 POSCAR without an element line, and its title {lines[0].strip()!r} does not name "
-            f"the elements ({metal}, H) of its {n} count(s) in order: add the element line (VASP 5 format)"
+            f"the elements ({metal}, H) of its {n} count(s) in order: add the element line (VASP 5 format)",
+            "VASP 4 POSCAR without element names",
         )
     return named
 
@@ -148,28 +179,32 @@ def _parse_cif(text: str) -> Structure:
             warnings.simplefilter("ignore")
             structures = CifParser(io.StringIO(text), occupancy_tolerance=1.0).parse_structures(primitive=False)
     except Exception as exc:
-        raise Rejected(f"malformed CIF: {_brief(exc)}") from None
+        raise Rejected(f"malformed CIF: {_brief(exc)}", "malformed CIF") from None
     if len(structures) != 1:
-        raise Rejected(f"CIF holds {len(structures)} structures, expected 1")
+        raise Rejected(f"CIF holds {len(structures)} structures, expected 1", "CIF not of exactly one structure")
     s = structures[0]
     if not s.is_ordered:
         site = next(site for site in s if not site.is_ordered)
-        raise Rejected(f"partial occupancy ({site.species_string} at {np.round(site.frac_coords, 3).tolist()})")
+        raise Rejected(
+            f"partial occupancy ({site.species_string} at {np.round(site.frac_coords, 3).tolist()})",
+            "partial occupancy",
+        )
     return s
 
 
-def _parse_mat(data: bytes) -> list[tuple[str, Structure]]:
+def _parse_mat(data: bytes) -> list[tuple[str, Structure | Rejected]]:
     """Legacy CrystalGAN ``.mat``: a cell array of structures ``[lattice, H, A, B]`` (Cartesian).
 
     Either variables ``lattice, H, A, B`` for one structure, or one cell-array variable of
-    shape (N, 4) with one structure per row. See :func:`_mat_slot` for empty slots.
+    shape (N, 4) with one structure per row. See :func:`_mat_slot` for empty slots. An entry
+    of the wrong shape or type is the Rejected naming it, not a structure.
     """
     from scipy.io import loadmat
 
     try:
         mat = loadmat(io.BytesIO(data))
     except Exception as exc:
-        raise Rejected(f"unreadable .mat file: {_brief(exc)}") from None
+        raise Rejected(f"unreadable .mat file: {_brief(exc)}", "unreadable .mat file") from None
     if all(k in mat for k in ("lattice", "H", "A", "B")):
         rows = [[mat[k] for k in ("lattice", "H", "A", "B")]]
     else:
@@ -179,26 +214,57 @@ def _parse_mat(data: bytes) -> list[tuple[str, Structure]]:
         cell = cells[0]
         rows = cell.reshape(-1, 4) if cell.size % 4 == 0 and cell.shape[-1] == 4 else None
         if rows is None:
-            raise Rejected(f".mat cell array has shape {cell.shape}, expected (N, 4) = [lattice, H, A, B]")
+            raise Rejected(
+                f".mat cell array has shape {cell.shape}, expected (N, 4) = [lattice, H, A, B]",
+                ".mat cell array not of shape (N, 4)",
+            )
     out = []
     for k, row in enumerate(rows):
-        out.append((f"#{k}" if len(rows) > 1 else "", _mat_structure(row)))
+        try:
+            entry = _mat_structure(k, row)
+        except Rejected as exc:
+            entry = exc
+        out.append((f"#{k}" if len(rows) > 1 else "", entry))
     return out
 
 
-def _mat_slot(a) -> np.ndarray:
-    """Cartesian rows of one slot. The authors' files mark an empty slot by an 18 x 3 uint8
-    zero array, but a slot holding one atom at the origin is a 1 x 3 uint8 zero array: an
-    all-zero uint8 array is empty unless it is one row of three, and so is a zero-size one."""
+_MAT_LAYOUT = ".mat entry of the wrong shape or type"  # kind of the rejections of _mat_structure
+_MAT_TYPES = {"U": "text", "S": "text", "O": "a cell array", "V": "a struct"}
+
+
+def _mat_numbers(k: int, name: str, a) -> np.ndarray:
+    """Slot ``name`` of .mat entry ``k`` as an array of numbers, or Rejected."""
     a = np.asarray(a)
-    if a.size == 0 or (a.dtype == np.uint8 and not a.any() and a.size != 3):
+    if a.dtype.kind not in "iuf":
+        what = _MAT_TYPES.get(a.dtype.kind, f"{a.dtype} values")
+        raise Rejected(f".mat entry #{k}: {name} holds {what}, expected numbers", _MAT_LAYOUT)
+    return a
+
+
+def _mat_slot(k: int, name: str, a) -> np.ndarray:
+    """Cartesian rows of slot ``name`` (H, A or B) of .mat entry ``k``. The authors' files mark
+    an empty slot by a uint8 zero array (18 x 3, and 1 x 3 for the H slot of a pure metal), but
+    a metal slot holding one atom at the origin is a 1 x 3 uint8 zero array too: an all-zero
+    uint8 array is empty unless it is a metal slot's 1 x 3, and so is a zero-size one."""
+    a = _mat_numbers(k, f"{name} slot", a)
+    if a.size == 0 or (a.dtype == np.uint8 and not a.any() and (name == "H" or a.shape != (1, 3))):
         return np.zeros((0, 3))
-    return np.asarray(a, float).reshape(-1, 3)
+    if a.ndim != 2 or a.shape[1] != 3:
+        raise Rejected(
+            f".mat entry #{k}: {name} slot has shape {a.shape}, expected n x 3 Cartesian coordinates", _MAT_LAYOUT
+        )
+    return a.astype(float)
 
 
-def _mat_structure(row) -> Structure:
-    lattice = np.asarray(row[0], float).reshape(3, 3)
-    h, a, b = (_mat_slot(x) for x in row[1:])
+def _mat_structure(k: int, row) -> Structure:
+    """Entry ``k`` of a .mat file: a row [lattice, H, A, B]."""
+    lattice = _mat_numbers(k, "lattice", row[0])
+    if lattice.shape != (3, 3):
+        raise Rejected(f".mat entry #{k}: lattice has shape {lattice.shape}, expected 3 x 3", _MAT_LAYOUT)
+    h, a, b = (_mat_slot(k, name, x) for name, x in zip(("H", "A", "B"), row[1:]))
+    lattice = lattice.astype(float)
+    if np.linalg.det(lattice) == 0:
+        raise Rejected(f".mat entry #{k}: lattice of zero volume", "zero, negative or collapsed cell volume")
     species = ["H"] * len(h) + ["X0+"] * len(a) + ["X1+"] * len(b)
     # Metals are named by the folder's metal later; keep slots apart with dummy species.
     return Structure(Lattice(lattice), species, np.vstack([h, a, b]), coords_are_cartesian=True)
@@ -221,31 +287,47 @@ def validate(s: Structure, metal: str, max_atoms: int, min_distance: float, min_
     others = sorted(elements - {metal, "H"})
     if others:
         kind = "a ternary or higher" if len(elements) > 2 else "a different metal"
-        raise Rejected(f"contains {', '.join(others)}: expected only {metal} and H ({kind})")
+        raise Rejected(f"contains {', '.join(others)}: expected only {metal} and H ({kind})", "other elements")
     counts = s.composition.as_dict()
     if counts.get("H", 0) == 0:
-        raise Rejected(f"no H atoms: pure metal {s.composition.formula.replace(' ', '')}")
+        raise Rejected(f"no H atoms: pure metal {s.composition.formula.replace(' ', '')}", "no H atoms (pure metal)")
     if counts.get(metal, 0) == 0:
-        raise Rejected(f"no {metal} atoms")
+        raise Rejected(f"no {metal} atoms", "no metal atoms")
     for el, n in counts.items():
         if n > max_atoms:
-            raise Rejected(f"{int(n)} {el} atoms, more than the {max_atoms} per species the encoding holds")
+            raise Rejected(
+                f"{int(n)} {el} atoms, more than the {max_atoms} per species the encoding holds",
+                "more atoms of one species than the encoding holds",
+            )
     matrix = s.lattice.matrix
     if not (np.isfinite(matrix).all() and np.isfinite(s.cart_coords).all()):
         raise Rejected("non-finite (NaN or Inf) lattice or coordinates")
     det = float(np.linalg.det(matrix))
     if det < min_volume:
-        raise Rejected(f"cell volume {det:.3g} A^3 (signed) is below {min_volume} A^3: zero, negative or collapsed")
+        raise Rejected(
+            f"cell volume {det:.3g} A^3 (signed) is below {min_volume} A^3: zero, negative or collapsed",
+            "zero, negative or collapsed cell volume",
+        )
+    low, high = VOLUME_PER_ATOM
+    if not low <= det / len(s) <= high:
+        raise Rejected(
+            f"volume per atom {det / len(s):.3g} A^3 is outside {low:g}-{high:g} A^3",
+            f"volume per atom outside {low:g}-{high:g} A^3",
+        )
     dist = s.distance_matrix
     np.fill_diagonal(dist, np.inf)
     i, j = np.unravel_index(np.argmin(dist), dist.shape)
     if dist[i, j] < min_distance:
         raise Rejected(
             f"atoms {i} ({s[i].species_string}) and {j} ({s[j].species_string}) are "
-            f"{dist[i, j]:.3f} A apart, closer than {min_distance} A"
+            f"{dist[i, j]:.3f} A apart, closer than {min_distance} A",
+            "atoms closer than the minimum distance",
         )
     if min(s.lattice.abc) < min_distance:
-        raise Rejected(f"a lattice vector of {min(s.lattice.abc):.3f} A puts atoms closer than {min_distance} A")
+        raise Rejected(
+            f"a lattice vector of {min(s.lattice.abc):.3f} A puts atoms closer than {min_distance} A",
+            "lattice vector shorter than the minimum distance",
+        )
     return s
 
 
@@ -253,23 +335,38 @@ def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _folder(sources: Path | list[Path]) -> Path | None:
+    """The folder ``sources`` names (a path, or a list of one folder), or None for files."""
+    if isinstance(sources, (str, Path)):
+        return Path(sources)
+    if len(sources) == 1 and Path(sources[0]).is_dir():
+        return Path(sources[0])
+    return None
+
+
 def source_files(sources: Path | list[Path]) -> list[Path]:
     """The files to curate: the given files, or every entry of a given folder named like a
-    structure file (a folder among them is then rejected, not silently skipped)."""
-    if isinstance(sources, (str, Path)) or (len(sources) == 1 and Path(sources[0]).is_dir()):
-        folder = Path(sources if isinstance(sources, (str, Path)) else sources[0])
-        if not folder.is_dir():
-            raise CurationError(f"input folder {folder} does not exist or is not a folder")
-        return sorted(p for p in folder.iterdir() if is_candidate_file(p))
-    return [Path(p) for p in sources]
+    structure file (a folder or a broken link among them is then rejected, not skipped)."""
+    folder = _folder(sources)
+    if folder is None:
+        return [Path(p) for p in sources]
+    if not folder.is_dir():
+        raise CurationError(f"input folder {folder} does not exist or is not a folder")
+    return sorted(p for p in folder.iterdir() if is_candidate_file(p))
 
 
 def source_label(sources: Path | list[Path]) -> str:
     """How messages name a domain's sources: the folder, or the folder of the files."""
-    if isinstance(sources, (str, Path)):
-        return str(sources)
+    folder = _folder(sources)
+    if folder is not None:
+        return str(folder)
     parents = sorted({str(Path(p).parent) for p in sources})
     return parents[0] if len(parents) == 1 else f"{len(sources)} files in {', '.join(parents)}"
+
+
+def _row(source: str, exc: Rejected) -> dict:
+    """A rejection row (``kind`` counts in messages; rejected.parquet keeps source and reason)."""
+    return {"source": source, "reason": str(exc), "kind": exc.kind}
 
 
 def curate_domain(sources: Path | list[Path], metal: str, options: dict) -> tuple[list[Entry], list[dict]]:
@@ -283,19 +380,22 @@ def curate_domain(sources: Path | list[Path], metal: str, options: dict) -> tupl
         try:
             data, parsed = read_source(path, max_bytes, metal)
         except Rejected as exc:
-            rejected.append({"source": str(path), "reason": str(exc)})
+            rejected.append(_row(str(path), exc))
             continue
         sha = file_sha256(data)
         if sha in seen_sha:
-            rejected.append({"source": str(path), "reason": f"exact duplicate of {seen_sha[sha]} (same sha256)"})
+            duplicate = Rejected(f"exact duplicate of {seen_sha[sha]} (same sha256)", "exact duplicate (same sha256)")
+            rejected.append(_row(str(path), duplicate))
             continue
         seen_sha[sha] = str(path)
         for suffix, s in parsed:
             source = f"{path}{suffix}"
             try:
+                if isinstance(s, Rejected):
+                    raise s
                 s = validate(s, metal, options["max_atoms_per_species"], options["min_distance"], options["min_volume"])
             except Rejected as exc:
-                rejected.append({"source": source, "reason": str(exc)})
+                rejected.append(_row(source, exc))
                 continue
             kept.append(Entry(id=f"{path.stem}{suffix}", source=source, sha256=sha, structure=s))
     if options["deduplicate"]:
@@ -322,7 +422,8 @@ def deduplicate(entries: list[Entry]) -> tuple[list[Entry], list[dict]]:
         if twin is None:
             kept.append(e)
         else:
-            rejected.append({"source": e.source, "reason": f"duplicate of {twin.source} (StructureMatcher)"})
+            twin_of = Rejected(f"duplicate of {twin.source} (StructureMatcher)", "duplicate (StructureMatcher)")
+            rejected.append(_row(e.source, twin_of))
     return kept, rejected
 
 
@@ -399,17 +500,12 @@ def entries_table(entries: list[Entry]) -> pd.DataFrame:
 def check_enough(folder: str, kept: list[Entry], rejected: list[dict], minimum: int) -> None:
     if len(kept) >= minimum:
         return
-    reasons = Counter(_reason_kind(r["reason"]) for r in rejected).most_common(3)
+    reasons = Counter(r["kind"] for r in rejected).most_common(3)
     top = "; ".join(f"{n} x {reason}" for reason, n in reasons) or "no structure files found"
     raise CurationError(
         f"{folder}: only {len(kept)} usable structure(s), at least {minimum} needed "
         f"(curate.min_structures). Top rejection reasons: {top}"
     )
-
-
-def _reason_kind(reason: str) -> str:
-    """A reason without its specifics (numbers, names), to count similar rejections together."""
-    return reason.split(":")[0] if ":" in reason else reason
 
 
 def curate(

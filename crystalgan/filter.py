@@ -22,6 +22,8 @@ from crystalgan.artifacts import (
     FILTERED,
     NEIGHBOURS,
     RUN_FIELDS,
+    ArtifactError,
+    check_same_run,
     cpu_seconds,
     read_cpu,
     read_json,
@@ -132,10 +134,13 @@ def write_filtered(
     """``filtered.parquet`` (``out``) and ``neighbours.parquet`` of the candidates, from the
     verdict ``parts`` (gathered) or, without parts, from scratch; novelty is judged against
     everything the generators learnt from: the curated binaries and the ``transfer`` ternaries."""
-    info = read_json(info)
+    info_path, info = info, read_json(info)
+    x, counts = read_structures(*candidates)
+    if info.get("samples", len(x)) != len(x):
+        raise ArtifactError(f"{candidates[0]}: {len(x)} candidates, but {info_path} describes {info['samples']}")
+    check_same_run(run_info(info), *parts)
     binaries = binary_structures(curated)
     training = binaries + transfer_structures(transfer, info["A"], info["B"])
-    x, counts = read_structures(*candidates)
     part_cpu = sum(read_cpu(p).get("filter", 0.0) for p in parts)
     if parts:
         df = pd.concat([read_table(p, FILTERED) for p in parts]).sort_values("candidate")

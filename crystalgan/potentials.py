@@ -26,13 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 from pymatgen.core import Structure
 
+from crystalgan.artifacts import VOLUME_PER_ATOM  # A^3 per atom: outside, the cell has collapsed or exploded
+
 log = logging.getLogger(__name__)
 
 INSTALL = "pip install -e '.[relax]' (or snakemake --sdm conda, envs/relax.yaml)"
 OPTIMIZERS = ("LBFGS", "BFGS", "FIRE")  # ASE optimizers a relaxation can use
 DEVICES = ("auto", "cpu", "cuda")  # where the potential runs; auto: cuda where torch sees a GPU
 MIN_PAIR = 0.5  # A: closer atoms have collapsed
-VOLUME_PER_ATOM = (2.0, 80.0)  # A^3 per atom: outside, the cell has collapsed or exploded
 KEEP_SYMPREC = 1e-3  # A: symmetry a keep_symmetry relaxation preserves (ideal prototypes)
 
 

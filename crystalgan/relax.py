@@ -28,13 +28,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pymatgen.analysis.structure_matcher import StructureMatcher
-from pymatgen.core import Structure
+from pymatgen.core import Composition, Structure
 
 from crystalgan.artifacts import (
     FILTERED,
     HULL,
     RELAXED,
     SHORTLIST,
+    ArtifactError,
+    check_same_run,
     cpu_seconds,
     read_cpu,
     read_json,
@@ -44,7 +46,7 @@ from crystalgan.artifacts import (
 )
 from crystalgan.filter import run_info
 from crystalgan.hull import e_above_hull, phase_diagram, relaxation_row
-from crystalgan.structures import decode_structure, spacegroup, structure_from_row
+from crystalgan.structures import decode_structure, spacegroup, structure_from_row, write_structure_files
 
 log = logging.getLogger(__name__)
 
@@ -144,13 +146,28 @@ def judge_relaxed(df: pd.DataFrame, training: list[Structure], stable: float) ->
 
 
 class Run:
-    """What every relax step of a run reads: its candidates, their description and the hull."""
+    """What every relax step of a run reads: its candidates, their description and the hull;
+    ``tables`` (the run's filtered table, shortlist or relaxed parts) must be of the same run."""
 
-    def __init__(self, candidates: Domain, info: Path, hull: Path):
+    def __init__(self, candidates: Domain, info: Path, hull: Path, tables: tuple[Path, ...] = ()):
         self.info = read_json(info)
         self.x, self.counts = read_structures(*candidates)
+        check_same_run(run_info(self.info), *tables)
         self.references = read_table(hull, HULL)
+        elements = {str(e) for f in self.references["formula"] for e in Composition(f).elements}
+        if elements != {"H", self.info["A"], self.info["B"]}:
+            raise ArtifactError(
+                f"{hull}: a hull of {'-'.join(sorted(elements))}, not of the run's system {self.info['system']} "
+                f"({self.info['A']}-{self.info['B']}-H)"
+            )
         self.diagram = phase_diagram(self.references)
+
+    def candidates(self, table: pd.DataFrame, path: Path) -> list[int]:
+        """The candidates of ``table`` (read from ``path``), checked to be candidates of this run."""
+        keys = table["candidate"].to_numpy()
+        if len(keys) and (keys.min() < 0 or keys.max() >= len(self.x)):
+            raise ArtifactError(f"{path}: candidate {keys.max()} does not exist: the run has {len(self.x)}")
+        return keys.tolist()
 
     def structure(self, k: int) -> Structure:
         return decode_structure(self.x[k], self.counts[k], self.info["A"], self.info["B"])
@@ -167,7 +184,9 @@ def make_shortlist(filtered: Path, run: Run, options: dict, threads: int):
     from crystalgan.potentials import calculator
 
     flags = read_table(filtered, FILTERED)
-    keep = flags.loc[flags["valid"] & flags["unique"], "candidate"].tolist()
+    if len(flags) != len(run.x):
+        raise ArtifactError(f"{filtered}: {len(flags)} rows for the run's {len(run.x)} candidates")
+    keep = run.candidates(flags[flags["valid"] & flags["unique"]], filtered)
     calc = calculator(options["potential"], threads, options["device"]) if keep else None
     cap = None if options["max_per_run"] == "all" else int(options["max_per_run"])
     chosen = shortlist([(k, run.structure(k)) for k in keep], calc, run.diagram, cap, options["rank"])
@@ -177,9 +196,7 @@ def make_shortlist(filtered: Path, run: Run, options: dict, threads: int):
 
 def relax_rows(chosen: pd.DataFrame, run: Run, options: dict, calc, structures: Path) -> list[dict]:
     """RELAXED rows (not yet judged) of the ``chosen`` SHORTLIST rows, relaxed structures as
-    CIF (symmetrized where a group is found at SYMPREC) and POSCAR in ``structures``."""
-    from pymatgen.io.cif import CifWriter
-
+    CIF (symmetrized where that reads back as the same crystal) and POSCAR in ``structures``."""
     from crystalgan.potentials import relax
 
     structures = Path(structures)
@@ -213,10 +230,8 @@ def relax_rows(chosen: pd.DataFrame, run: Run, options: dict, calc, structures: 
             "poscar": "",
         }
         if result.structure is not None:
-            stem = structures / f"cand_{k:06d}"
-            CifWriter(result.structure, symprec=SYMPREC).write_file(f"{stem}.cif")
-            result.structure.to(filename=f"{stem}.vasp", fmt="poscar")
-            row.update(cif=f"{stem}.cif", poscar=f"{stem}.vasp")
+            cif, poscar = write_structure_files(result.structure, structures / f"cand_{k:06d}", SYMPREC)
+            row.update(cif=str(cif), poscar=str(poscar))
         rows.append(row)
         log.info(
             "relaxed %d of %d: candidate %d %s%s, %d steps, %.1f CPU-s, E_hull %.3f eV/atom, %s %s",
@@ -244,7 +259,7 @@ def write_shortlist(
     filtered: Path, candidates: Domain, info: Path, hull: Path, out: Path, options: dict, threads: int = 1
 ) -> pd.DataFrame:
     """``shortlist.parquet`` (``out``) of a run whose relaxation is scattered over parts."""
-    run = Run(candidates, info, hull)
+    run = Run(candidates, info, hull, (filtered,))
     chosen, _ = make_shortlist(filtered, run, options, threads)
     write_table(chosen, out, SHORTLIST, run_info(run.info), cpu={"relax": cpu_seconds()})
     return chosen
@@ -259,8 +274,9 @@ def relax_part(
     from crystalgan.potentials import calculator
 
     k, n = part
-    run = Run(candidates, info, hull)
+    run = Run(candidates, info, hull, (shortlist_path,))
     listed = read_table(shortlist_path, SHORTLIST)
+    run.candidates(listed, shortlist_path)
     chosen = listed.iloc[k - 1 :: n]
     log.info("part %d of %d: %d of the %d shortlisted candidates", k, n, len(chosen), len(listed))
     calc = calculator(options["potential"], threads, options["device"]) if len(chosen) else None
@@ -309,7 +325,8 @@ def relax_run(
     """``relaxed.parquet`` (``out``) of a run's valid unique candidates, relaxed structures as
     CIF and POSCAR in ``structures``: relaxed here, or gathered from the ``parts`` of the
     shortlist ``shortlist_path`` relaxed by :func:`relax_part`."""
-    run = Run(candidates, info, hull)
+    tables = (filtered, shortlist_path, *(Path(p) / "relaxed.parquet" for p in parts)) if parts else (filtered,)
+    run = Run(candidates, info, hull, tables)
     if parts:
         df, part_cpu = gather_parts(shortlist_path, parts, structures)
     else:

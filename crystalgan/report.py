@@ -13,7 +13,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crystalgan.artifacts import FILTERED, HULL, LOSSES, NEIGHBOURS, RELAXED, read_cpu, read_run, read_table
+from crystalgan.artifacts import (
+    FILTERED,
+    HULL,
+    LOSSES,
+    NEIGHBOURS,
+    RELAXED,
+    check_same_run,
+    read_cpu,
+    read_run,
+    read_table,
+)
 from crystalgan.methods import METHODS
 
 log = logging.getLogger(__name__)
@@ -264,14 +274,11 @@ def report(
     runs, nn_tables, candidates, relaxations = [], [], [], []
     for k, (path, nn_path) in enumerate(zip(filtered, neighbours)):
         run = read_run(path)
-        if read_run(nn_path) != run:
-            raise ValueError(f"{nn_path} belongs to another run than {path}")
+        check_same_run(run, nn_path, *relaxed[k : k + 1])
         df = read_table(path, FILTERED)
         counts = run_counts(df)
         counts.update({f"cpu_{stage}": s for stage, s in read_cpu(path).items()})
         if relaxed:
-            if read_run(relaxed[k]) != run:
-                raise ValueError(f"{relaxed[k]} belongs to another run than {path}")
             rel = read_table(relaxed[k], RELAXED)
             counts.update(relaxed_counts(rel, relax["strict"]))
             counts["cpu_relax"] = read_cpu(relaxed[k]).get("relax", np.nan)

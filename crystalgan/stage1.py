@@ -10,7 +10,7 @@ import numpy as np
 from crystalgan.artifacts import LOSSES, cpu_seconds, read_structures, write_structures, write_table
 from crystalgan.config import with_defaults
 from crystalgan.models import CrossDomainGAN, adam_pair, data_scale, row_mask
-from crystalgan.train import configure_runtime, fit, save_model
+from crystalgan.train import configure_runtime, discard_checkpoints, fit, save_model
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ Domain = tuple[Path, Path]  # tensors [N, 4, 18, 3] and counts [N, 3] of encoded
 
 def train_stage1(ah: Domain, bh: Domain, out: Path, checkpoints: Path, options: dict, seed: int, threads: int) -> None:
     """Train stage 1 on the encoded domains ``ah`` and ``bh``; write weights, losses and the
-    generated tensors (:func:`translate`) to ``out``."""
+    generated tensors (:func:`translate`) to ``out``, then remove the ``checkpoints``."""
     configure_runtime(threads, seed)
     xa, ca = read_structures(*ah)
     xb, cb = read_structures(*bh)
@@ -37,6 +37,7 @@ def train_stage1(ah: Domain, bh: Domain, out: Path, checkpoints: Path, options: 
         write_structures(x, c, out / f"{name}.npy")
     log_cycle_error(xa, ca, generated["x_AHBA1"][0], "A-H")
     log_cycle_error(xb, cb, generated["y_BHAB1"][0], "B-H")
+    discard_checkpoints(Path(checkpoints))
 
 
 def translate(model, xa, ca, xb, cb) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -13,7 +13,7 @@ from crystalgan.artifacts import LOSSES, cpu_seconds, read_json, read_structures
 from crystalgan.config import with_defaults
 from crystalgan.methods import method as registered
 from crystalgan.models import CrossDomainGAN, NoiseGAN, adam_pair, data_scale
-from crystalgan.train import configure_runtime, fit, save_model
+from crystalgan.train import configure_runtime, discard_checkpoints, fit, save_model
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,8 @@ def train_stage2(
     meta: Path | None = None,
 ) -> None:
     """Train ``method`` on the stage-2 sets ``ahb`` and ``bha``; write weights and losses to
-    ``out``. The ``curated`` binaries and the encoding's ``meta`` give the element-aware
-    windows and the atomic radii where ``geometry`` asks for them."""
+    ``out``, then remove the ``checkpoints``. The ``curated`` binaries and the encoding's
+    ``meta`` give the element-aware windows and the atomic radii where ``geometry`` asks for them."""
     spec = registered(method)
     if not spec.trains_stage2:
         raise ValueError(f"method {method!r} trains no stage-2 model")
@@ -57,10 +57,12 @@ def train_stage2(
         model = CrossDomainGAN(options, scale, swap=False, geometry=geometry)
     model.compile(**adam_pair(options))
     log.info("stage 2 (%s): %d AHB_g and %d BHA_g structures, scale %.3f A", method, len(xa), len(xb), scale)
-    losses = fit(model, xa / scale, ca, xb / scale, cb, options, seed, Path(checkpoints), f"stage2-{method}")
+    identity = {"method": method, "geometry": geometry or {}}
+    losses = fit(model, xa / scale, ca, xb / scale, cb, options, seed, Path(checkpoints), f"stage2-{method}", identity)
     kind = "gan" if spec.network == "noise" else "stage2"
-    save_model(model, Path(out), kind, options, {"method": method, "geometry": geometry or {}})
+    save_model(model, Path(out), kind, options, identity)
     write_table(losses, Path(out) / "losses.parquet", LOSSES, cpu={"stage2": cpu_seconds()})
+    discard_checkpoints(Path(checkpoints))
 
 
 def resolve_geometry(geometry: dict, curated: tuple[Path, Path] | None, meta: Path | None) -> dict:

@@ -19,6 +19,7 @@ from crystalgan.artifacts import (
     LATTICE_SLOT,
     MAX_ATOMS,
     N_SLOTS,
+    atomic_path,
     cpu_seconds,
     write_json,
     write_structures,
@@ -72,6 +73,55 @@ def spacegroup(s: Structure, symprec: float = 0.1) -> str:
         return SpacegroupAnalyzer(s, symprec=symprec).get_space_group_symbol()
     except Exception:  # spglib fails on some degenerate cells
         return "unknown"
+
+
+def same_structure(s: Structure, other: Structure, symprec: float = 0.1) -> bool:
+    """Whether ``other`` (e.g. a file read back) is ``s``: the same reduced composition and
+    atoms per formula unit, a StructureMatcher match (defaults) and the same space group at ``symprec``."""
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    a, b = s.composition, other.composition
+    return (
+        a.reduced_composition == b.reduced_composition
+        and a.get_reduced_composition_and_factor()[0] == b.get_reduced_composition_and_factor()[0]
+        and StructureMatcher().fit(s, other)
+        and spacegroup(s, symprec) == spacegroup(other, symprec)
+    )
+
+
+def cif_text(s: Structure, symprec: float = 0.1) -> tuple[str, bool]:
+    """A CIF of ``s`` and whether it is symmetrized: the one pymatgen's CifWriter writes at
+    ``symprec`` where it reads back as ``s`` (:func:`same_structure`), otherwise the P1 one.
+    CifWriter can write symmetry operations of a distorted cell that, applied, give another
+    crystal (other composition or space group)."""
+    import warnings
+
+    from pymatgen.io.cif import CifParser, CifWriter
+
+    text = str(CifWriter(s, symprec=symprec))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            back = CifParser.from_str(text).parse_structures(primitive=False)
+        if len(back) == 1 and same_structure(s, back[0], symprec):
+            return text, True
+    except Exception:  # an unreadable symmetrized CIF: write the P1 one
+        pass
+    return str(CifWriter(s)), False
+
+
+def write_structure_files(s: Structure, stem: Path, symprec: float = 0.1) -> tuple[Path, Path]:
+    """``stem``.cif (symmetrized where it reads back as ``s``, :func:`cif_text`) and ``stem``.vasp;
+    returns their paths."""
+    from pymatgen.io.vasp import Poscar
+
+    stem = Path(stem)
+    cif, poscar = stem.with_name(stem.name + ".cif"), stem.with_name(stem.name + ".vasp")
+    with atomic_path(cif) as tmp:
+        tmp.write_text(cif_text(s, symprec)[0])
+    with atomic_path(poscar) as tmp:
+        tmp.write_text(Poscar(s).get_str())
+    return cif, poscar
 
 
 def poscar_text(x: np.ndarray, counts: np.ndarray, metal_a: str, metal_b: str, comment: str) -> str:

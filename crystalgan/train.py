@@ -15,11 +15,16 @@ optimizer state, epoch and the loss history) let a killed run resume to the same
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import math
 import os
+import re
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,6 +38,38 @@ log = logging.getLogger(__name__)
 
 class TrainingError(RuntimeError):
     """Training cannot go on (a loss became NaN or Inf)."""
+
+
+# TensorFlow's C++ side writes to stderr, on import and on its first device search, absl's
+# start-up notice, info lines ("I0000 ...": oneDNN, CPU features, missing CUDA drivers, each
+# maybe continued on the next lines) and the cuInit error of a machine without a GPU. None of
+# them is the user's concern (the training log says the device found); other lines pass.
+_NATIVE_LINE = re.compile(r"[IWEF]\d{4} ")
+_NATIVE_NOISE = re.compile(r"WARNING: All log messages before absl::InitializeLog|[IW]\d{4} |E\d{4} .*cuInit")
+
+
+def import_tensorflow() -> None:
+    """Import TensorFlow and list its GPUs with its start-up noise (:data:`_NATIVE_NOISE`) kept
+    out of stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            with contextlib.suppress(Exception):  # a broken CUDA set-up: configure_runtime says CPU
+                tf.config.list_physical_devices("GPU")
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            noise = False
+            for line in captured.read().decode(errors="replace").splitlines(keepends=True):
+                if _NATIVE_LINE.match(line) or _NATIVE_NOISE.match(line):
+                    noise = bool(_NATIVE_NOISE.match(line))
+                if not noise:
+                    sys.stderr.write(line)
 
 
 def configure_runtime(threads: int, seed: int) -> str:
@@ -57,10 +94,76 @@ def configure_runtime(threads: int, seed: int) -> str:
     return device
 
 
-def fit(model, xa, ca, xb, cb, options: dict, seed: int, checkpoints: Path, stage: str) -> pd.DataFrame:
+RESUME_FILE = "resume.json"  # in a checkpoint folder: what the checkpoints were trained from
+PATH_FREE = ("epochs", "checkpoint_every")  # train options that say where training stops and saves, not its path
+
+
+def resume_key(stage: str, seed: int, options: dict, arrays, identity: dict | None) -> dict:
+    """What a checkpoint must have been trained from to be resumed: the stage, the seed, the
+    training options (but ``PATH_FREE``), what else defines the model (``identity``) and the
+    sha256 of the training data ``arrays``."""
+    digest = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        digest.update(f"{a.dtype.str}{a.shape}".encode())
+        digest.update(a.tobytes())
+    kept = {k: v for k, v in options.items() if k not in PATH_FREE}
+    return json.loads(
+        json.dumps(
+            {"stage": stage, "seed": seed, "options": kept, "identity": identity or {}, "data": digest.hexdigest()},
+            sort_keys=True,
+        )
+    )
+
+
+def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two resume keys."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}" + (f" ({a} -> {b})" if key != "data" else " (the training data changed)"))
+    return out
+
+
+def stale_reason(checkpoints: Path, key: dict, epochs: int) -> str:
+    """Why the checkpoints in ``checkpoints`` cannot be resumed for a run of ``key`` to
+    ``epochs`` ("" where they can, or where there are none)."""
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(str(checkpoints))
+    if latest is None:
+        return ""
+    path = Path(checkpoints) / RESUME_FILE
+    if not path.is_file():
+        return f"{path} is missing, so what they were trained from is unknown"
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        return f"{path} is unreadable ({exc})"
+    if changed := _differences(saved, key):
+        return "they were trained with other " + "; ".join(changed)
+    epoch = int(latest.rsplit("-", 1)[1])
+    if epoch > epochs:
+        return f"the newest is at epoch {epoch}, beyond the {epochs} epochs asked for"
+    return ""
+
+
+def discard_checkpoints(checkpoints: Path) -> None:
+    """Remove a checkpoint folder: the job it served has written its outputs."""
+    shutil.rmtree(checkpoints, ignore_errors=True)
+
+
+def fit(
+    model, xa, ca, xb, cb, options: dict, seed: int, checkpoints: Path, stage: str, identity: dict | None = None
+) -> pd.DataFrame:
     """Train the compiled ``model`` on domains (xa, ca) and (xb, cb) (scaled); return the loss
     table (per epoch, the mean of every loss term). Resumes from the newest checkpoint in
-    ``checkpoints`` when there is one."""
+    ``checkpoints`` only where it was written from the same data, seed, options and
+    ``identity`` (what else defines the model, e.g. stage 2's geometry); other checkpoints are
+    removed and training starts from epoch 0, the log saying why."""
     import tensorflow as tf
 
     if not model.compiled:
@@ -69,6 +172,14 @@ def fit(model, xa, ca, xb, cb, options: dict, seed: int, checkpoints: Path, stag
     batch = min(options["batch_size"], len(xa), len(xb))
     steps = math.ceil(max(len(xa), len(xb)) / batch)
     model.build(ca, cb)
+    checkpoints = Path(checkpoints)
+    key = resume_key(stage, seed, options, (xa, ca, xb, cb), identity)
+    if reason := stale_reason(checkpoints, key, epochs):
+        log.warning(
+            "%s: not resuming from the checkpoints in %s: %s; training from epoch 0", stage, checkpoints, reason
+        )
+        discard_checkpoints(checkpoints)
+    checkpoints.mkdir(parents=True, exist_ok=True)
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     ckpt = tf.train.Checkpoint(
         model=model, g_optimizer=model.g_optimizer, d_optimizer=model.d_optimizer, epoch=epoch_var
@@ -77,12 +188,18 @@ def fit(model, xa, ca, xb, cb, options: dict, seed: int, checkpoints: Path, stag
     history: list[pd.DataFrame] = []
     start = 0
     if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        try:
+            ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        except (tf.errors.OpError, AssertionError, ValueError) as exc:
+            raise TrainingError(
+                f"{stage}: checkpoint {manager.latest_checkpoint} cannot be restored ({type(exc).__name__}); "
+                f"delete {checkpoints} to train from epoch 0"
+            ) from exc
         start = int(epoch_var.numpy())
-        history.append(read_table(Path(checkpoints) / f"losses-{start}.parquet", LOSSES))
+        history.append(read_table(checkpoints / f"losses-{start}.parquet", LOSSES))
         log.info("%s: resuming from epoch %d (checkpoint %s)", stage, start, manager.latest_checkpoint)
-    if start >= epochs:
-        log.info("%s: checkpoint is already at epoch %d of %d", stage, start, epochs)
+    else:
+        write_json(key, checkpoints / RESUME_FILE)
     data = [tf.constant(np.asarray(a)) for a in (xa, ca, xb, cb)]
     rows = tf.TensorSpec([None, steps, batch], tf.int32)
     run = tf.function(
@@ -109,9 +226,9 @@ def fit(model, xa, ca, xb, cb, options: dict, seed: int, checkpoints: Path, stag
         epoch = stop
         if epoch % every == 0 or epoch == epochs:
             epoch_var.assign(epoch)
-            write_table(pd.concat(history, ignore_index=True), Path(checkpoints) / f"losses-{epoch}.parquet", LOSSES)
+            write_table(pd.concat(history, ignore_index=True), checkpoints / f"losses-{epoch}.parquet", LOSSES)
             manager.save(checkpoint_number=epoch)
-            _prune_losses(Path(checkpoints), manager)
+            _prune_losses(checkpoints, manager)
     progress.close()
     table = pd.concat(history, ignore_index=True) if history else pd.DataFrame(columns=LOSSES.names)
     return table.astype({"epoch": "int32", "step": "int64"})

@@ -1,18 +1,18 @@
 import json
 import shlex
 
-from snakemake.utils import validate
-
 from crystalgan.config import (
+    RELAX_KEYS,
     STAGE2_LAMBDAS,
     check,
     prototype_metals,
     structure_files,
     training_gpus,
+    validate,
 )
 from crystalgan.methods import BASELINES, GENERATORS, METHODS, STAGE2
 
-validate(config, "../workflow/schemas/config.schema.yaml")
+validate(config)
 check(config)
 
 SYSTEMS = {s["name"]: s for s in config["systems"]}
@@ -81,6 +81,11 @@ def prototype_relaxation():
 def as_json(value):
     """A config section as one shell-quoted JSON argument."""
     return shlex.quote(json.dumps(value, sort_keys=True))
+
+
+def relax_options(job):
+    """The relax keys ``job`` reads (crystalgan.config.RELAX_KEYS), as one JSON argument."""
+    return as_json({key: config["relax"][key] for key in RELAX_KEYS[job]})
 
 
 def stage1_options(train):

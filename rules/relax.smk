@@ -21,7 +21,7 @@ rule shortlist:
         mem_mb=4000,
         runtime=60,
     params:
-        options=as_json(config["relax"]),
+        options=relax_options("shortlist"),
     shell:
         "crystalgan shortlist --filtered {input.filtered} --candidates {input.candidates} --counts {input.counts}"
         " --info {input.info} --hull {input.hull} --out {output} --options {params.options}"
@@ -49,7 +49,7 @@ rule relax_part:
         mem_mb=4000,
         runtime=120,
     params:
-        options=as_json(config["relax"]),
+        options=relax_options("relax_part"),
     shell:
         "crystalgan relax-part --shortlist {input.shortlist} --candidates {input.candidates}"
         " --counts {input.counts} --info {input.info} --hull {input.hull} --part {wildcards.scatteritem}"
@@ -86,7 +86,7 @@ rule relax:
         mem_mb=4000,
         runtime=120,
     params:
-        options=as_json(config["relax"]),
+        options=relax_options("gather" if RELAX_PARTS > 1 else "relax"),
     shell:
         "crystalgan relax --filtered {input.filtered} --candidates {input.candidates} --counts {input.counts}"
         " --info {input.info} --hull {input.hull} --shortlist {input.shortlist} --parts {input.parts}"

@@ -57,7 +57,7 @@ rule report:
     params:
         d1=config["filter"]["d1"],
         d2=config["filter"]["d2"],
-        relax=as_json(config["relax"]),
+        relax=relax_options("report"),
     shell:
         "crystalgan report --filtered {input.filtered} --neighbours {input.neighbours}"
         " --losses {input.losses} --relaxed {input.relaxed} --hulls {input.hulls}"

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from scipy.io import savemat
 
-from conftest import CURATE_OPTIONS, ROOT, SHIPPED, folder_digest
+from conftest import CURATE_OPTIONS, REAL, ROOT, SHIPPED, folder_digest
 from crystalgan.artifacts import CURATED, PAIRS, REJECTED, read_table
+from crystalgan.config import structure_files
 from crystalgan.curate import CurationError, curate
 
 BAD = ROOT / "tests" / "data" / "bad"
@@ -203,7 +204,8 @@ def test_gzipped_structures_are_read_and_corrupt_ones_rejected(tmp_path):
 def _authors_mat(folder, metal, path):
     """A legacy ``.mat`` in the layout of the authors' ``PdH_dataset.mat``: a cell array N x 4
     (lattice 3x3 double; H, A, B as n x 3 arrays), the empty B slot an 18 x 3 uint8 zero
-    array, and a metal slot holding one atom at the origin a 1 x 3 uint8 zero array."""
+    array, the empty H slot of a pure metal a 1 x 3 uint8 zero array, and a metal slot
+    holding one atom at the origin a 1 x 3 uint8 zero array."""
     from pymatgen.core import Structure
 
     files = sorted(folder.iterdir())
@@ -215,6 +217,8 @@ def _authors_mat(folder, metal, path):
         m = s.cart_coords[[x.specie.symbol == metal for x in s]]
         if len(m) == 1 and not m.any():
             m, single = np.zeros((1, 3), np.uint8), single + 1
+        if len(h) == 0:
+            h = np.zeros((1, 3), np.uint8)
         cell[k] = [s.lattice.matrix, h, m, np.zeros((18, 3), np.uint8)]
     savemat(path, {"dataset": cell})
     return single
@@ -237,11 +241,89 @@ def test_authors_mat_layout_keeps_single_metal_atoms_at_the_origin(tmp_path):
 
 
 def test_authors_mat_layout_of_the_real_data_keeps_what_the_poscars_keep(tmp_path, real_data):
-    (tmp_path / "mat").mkdir()
-    assert _authors_mat(real_data / "PdH", "Pd", tmp_path / "mat" / "PdH_dataset.mat") >= 1
-    from_mat, _ = _run(tmp_path / "a", tmp_path / "mat", real_data / "NiH")
+    for name, metal in (("PdH", "Pd"), ("NiH", "Ni")):
+        (tmp_path / name).mkdir()
+        assert _authors_mat(real_data / name, metal, tmp_path / name / f"{name}_dataset.mat") >= 1
+    from_mat, out = _run(tmp_path / "a", tmp_path / "PdH", tmp_path / "NiH")
     from_poscar, _ = _run(tmp_path / "b", real_data / "PdH", real_data / "NiH")
-    assert from_mat["AH"] == from_poscar["AH"]
+    assert (from_mat["AH"], from_mat["BH"]) == (from_poscar["AH"], from_poscar["BH"]) == (27, 24)
+    rejected = read_table(out / "rejected.parquet", REJECTED)
+    pure = rejected[rejected["reason"].str.startswith("no H atoms: pure metal")]
+    assert sorted(Path(s).name for s in pure["source"]) == [
+        "NiH_dataset.mat#0",
+        "NiH_dataset.mat#3",
+        "PdH_dataset.mat#0",
+        "PdH_dataset.mat#3",
+    ]
+
+
+def test_bad_mat_entries_are_rejected_one_by_one_naming_the_entry_and_the_shape(tmp_path):
+    from pymatgen.core import Structure
+
+    folder = tmp_path / "PdH"
+    shutil.copytree(SHIPPED / "PdH", folder)
+    s = Structure.from_file(SHIPPED / "PdH" / "03_rocksalt_MH.vasp")
+    h = s.cart_coords[[x.specie.symbol == "H" for x in s]]
+    pd_ = s.cart_coords[[x.specie.symbol == "Pd" for x in s]]
+    empty = np.zeros((18, 3), np.uint8)
+    cell = np.empty((5, 4), dtype=object)
+    cell[0] = [s.lattice.matrix * 1.1, h * 1.1, pd_ * 1.1, empty]
+    cell[1] = [np.eye(2) * 4.0, h, pd_, empty]
+    cell[2] = [s.lattice.matrix, h[:, :2], pd_, empty]
+    cell[3] = [s.lattice.matrix, "H atoms", pd_, empty]
+    cell[4] = [np.zeros((3, 3)), h, pd_, empty]
+    savemat(folder / "legacy.mat", {"Pd_POSCAR_data": cell})
+    savemat(folder / "single.mat", {"lattice": np.eye(2), "H": h, "A": pd_, "B": empty})
+    strings = np.empty((1, 4), dtype=object)
+    strings[0] = ["lattice", "H", "A", "B"]
+    savemat(folder / "strings.mat", {"data": strings})
+    counts, out = _run(tmp_path, folder, SHIPPED / "NiH", deduplicate=False)
+    assert counts["AH"] == 36
+    reasons = {Path(s).name: r for s, r in read_table(out / "rejected.parquet", REJECTED)[["source", "reason"]].values}
+    assert reasons == {
+        "legacy.mat#1": ".mat entry #1: lattice has shape (2, 2), expected 3 x 3",
+        "legacy.mat#2": ".mat entry #2: H slot has shape (4, 2), expected n x 3 Cartesian coordinates",
+        "legacy.mat#3": ".mat entry #3: H slot holds text, expected numbers",
+        "legacy.mat#4": ".mat entry #4: lattice of zero volume",
+        "single.mat": ".mat entry #0: lattice has shape (2, 2), expected 3 x 3",
+        "strings.mat": ".mat entry #0: lattice holds text, expected numbers",
+    }
+    assert "legacy#0" in set(read_table(out / "AH.parquet", CURATED)["id"])
+
+
+def test_cells_of_absurd_size_are_rejected_by_volume_per_atom(tmp_path):
+    from crystalgan.artifacts import VOLUME_PER_ATOM
+
+    folder = tmp_path / "PdH"
+    folder.mkdir()
+    for p in sorted(SHIPPED.joinpath("PdH").iterdir())[:8]:
+        shutil.copy(p, folder)
+    body = "{a} 0 0\n0 {a} 0\n0 0 {a}\nPd H\n1 1\nDirect\n0 0 0\n0.5 0.5 0.5\n"
+    (folder / "POSCAR_huge_cell").write_text("PdH in a 1000 A cell\n1.0\n" + body.format(a=1000.0))
+    (folder / "POSCAR_tiny_cell").write_text("PdH in a 0.6 A cell\n1.0\n" + body.format(a=0.6))
+    counts, out = _run(tmp_path, folder, SHIPPED / "NiH", deduplicate=False)
+    assert counts["AH"] == 8
+    low, high = VOLUME_PER_ATOM
+    reasons = dict(read_table(out / "rejected.parquet", REJECTED)[["source", "reason"]].values)
+    assert reasons == {
+        str(folder / "POSCAR_huge_cell"): f"volume per atom 5e+08 A^3 is outside {low:g}-{high:g} A^3",
+        str(folder / "POSCAR_tiny_cell"): f"volume per atom 0.108 A^3 is outside {low:g}-{high:g} A^3",
+    }
+
+
+def test_no_shipped_or_paper_structure_is_outside_the_volume_bounds():
+    from crystalgan.artifacts import VOLUME_PER_ATOM
+    from crystalgan.curate import read_source
+
+    folders = [p for p in SHIPPED.iterdir() if p.is_dir()] + [REAL / "PdH", REAL / "NiH"] * (REAL / "PdH").is_dir()
+    volumes = [
+        s.volume / len(s)
+        for folder in folders
+        for f in structure_files(folder)
+        for _, s in read_source(f, 10**7, folder.name.removesuffix("H"))[1]
+    ]
+    assert len(volumes) >= 4 * 35
+    assert VOLUME_PER_ATOM[0] <= min(volumes) and max(volumes) <= VOLUME_PER_ATOM[1]
 
 
 POSCAR_BODY = "4.0 0 0\n0 4.0 0\n0 0 4.0\n{names}1 1\n{kind}\n{coords}"
@@ -280,3 +362,24 @@ def test_curate_takes_the_files_it_is_given(tmp_path):
     counts, out = _run(tmp_path, files, SHIPPED / "NiH")
     kept = read_table(out / "AH.parquet", CURATED)
     assert counts["AH"] == 10 and sorted(kept["source"]) == sorted(map(str, files))
+
+
+def test_too_few_structures_names_the_folder_and_whole_reasons(tmp_path, caplog):
+    from crystalgan.cli import main
+
+    folder = tmp_path / "inputs" / "PdH"
+    folder.mkdir(parents=True)
+    for p in sorted(SHIPPED.joinpath("PdH").iterdir())[:2]:
+        shutil.copy(p, folder)
+    for name in ("partial_occupancy.cif", "POSCAR_close_atoms", "POSCAR_too_many_H"):
+        shutil.copy(BAD / name, folder)
+    args = ["curate", "--ah", str(folder), "--bh", str(SHIPPED / "NiH"), "--a", "Pd", "--b", "Ni"]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 1
+    message = caplog.records[-1].getMessage()
+    assert f"curate failed: {folder}: only 2 usable structure(s), at least 4 needed" in message
+    top = message.split("Top rejection reasons: ")[1]
+    assert sorted(top.split("; ")) == [
+        "1 x atoms closer than the minimum distance",
+        "1 x more atoms of one species than the encoding holds",
+        "1 x partial occupancy",
+    ]

@@ -5,7 +5,7 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from conftest import SHIPPED
-from crystalgan.artifacts import FILTERED, NEIGHBOURS, read_run, read_table, write_structures
+from crystalgan.artifacts import FILTERED, NEIGHBOURS, ArtifactError, read_run, read_table, write_structures
 from crystalgan.filter import filter_candidates
 from crystalgan.structures import encode_structure
 from crystalgan.verdicts import judge
@@ -210,6 +210,48 @@ def test_scattered_parts_gather_to_the_same_table(tmp_path):
     }
     with pytest.raises(ValueError, match="not each of the 25 candidates once"):
         write_filtered(candidates, info, curated, [], tmp_path / "bad.parquet", nn, D1, D2, parts=parts[:2])
+
+
+@pytest.mark.parametrize(
+    "counts,message",
+    [
+        ([1, 1, 19], r"structure 2 has atom counts \(H, A, B\) \[1, 1, 19\]; each must be 0 to 18"),
+        ([-1, 1, 1], r"structure 2 has atom counts \(H, A, B\) \[-1, 1, 1\]"),
+        ([0, 0, 0], r"structure 2 has atom counts .* at least one atom in all"),
+    ],
+)
+def test_filter_names_the_file_of_impossible_atom_counts(tmp_path, counts, message):
+    """Counts above the encoding's 18 per species, negative or all zero are the file's fault, said so."""
+    from crystalgan.cli import main
+
+    xs, cs = zip(*[bcc_ternary(2.5)] * 3)
+    cs = [c.copy() for c in cs]
+    cs[2][:] = counts
+    candidates, info = _run_files(tmp_path / "run", list(xs), cs)
+    args = ["--candidates", str(candidates[0]), "--counts", str(candidates[1]), "--info", str(info)]
+    args += ["--curated", str(info), str(info)]
+    with pytest.raises(ArtifactError, match=f"candidates_counts.npy: {message}"):
+        main(["-v", "filter", *args, "--out", str(tmp_path / "f.parquet"), "--neighbours", str(tmp_path / "n.parquet")])
+    assert not (tmp_path / "f.parquet").exists()
+
+
+def test_filter_refuses_files_of_another_run_or_kind(tmp_path):
+    from crystalgan.filter import write_filtered, write_part
+
+    xs, cs = zip(*[bcc_ternary(a) for a in (2.4, 2.5, 2.6)])
+    candidates, info = _run_files(tmp_path / "run", list(xs), list(cs))
+    other, other_info = _run_files(tmp_path / "other", list(xs), list(cs))
+    other_info.write_text(json.dumps({**json.loads(other_info.read_text()), "seed": 7}))
+    write_part(other, other_info, [], tmp_path / "part.parquet", D1, D2, (1, 1))
+    out, nn = tmp_path / "f.parquet", tmp_path / "n.parquet"
+    with pytest.raises(ArtifactError, match=r"part.parquet: a table of run PdNiH/crystalgan/seed7, not of .*seed0"):
+        write_filtered(candidates, info, [], [], out, nn, D1, D2, parts=[tmp_path / "part.parquet"])
+    info.write_text(json.dumps({**json.loads(info.read_text()), "samples": 70}))
+    with pytest.raises(ArtifactError, match=r"candidates.npy: 3 candidates, but .*candidates.json describes 70"):
+        write_filtered(candidates, info, [], [], out, nn, D1, D2)
+    candidates[0].write_text("not an array")
+    with pytest.raises(ArtifactError, match=r"candidates.npy: not a readable NPY array"):
+        write_filtered(candidates, info, [], [], out, nn, D1, D2)
 
 
 def test_neighbour_table_lists_each_atom_of_the_valid_unique_candidates(tmp_path):

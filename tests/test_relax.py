@@ -88,6 +88,44 @@ def test_relaxed_candidates_are_judged_on_their_relaxed_structures(pdni_hull, tm
     pd.testing.assert_frame_equal(read_table(folder / "relaxed.parquet", RELAXED), df[RELAXED.names], check_dtype=False)
 
 
+def test_relax_refuses_the_tables_of_another_run(pdni_hull, tmp_path):
+    """Another run's filtered table, one of other length, or another system's hull: an error
+    naming the file, never an index error or a silently empty table."""
+    from crystalgan.artifacts import ArtifactError
+    from crystalgan.relax import relax_run
+
+    folder = write_run(tmp_path / "run", [rocksalt_ternary(4.0), rocksalt_ternary(4.1)], valid=[True, True])
+    other = write_run(tmp_path / "other", [rocksalt_ternary(4.0)] * 5, valid=[True] * 5)
+    info = json.loads((other / "candidates.json").read_text())
+    (other / "candidates.json").write_text(json.dumps({**info, "seed": 3}))
+    write_table(
+        read_table(other / "filtered.parquet", FILTERED), other / "filtered.parquet", FILTERED, {**info, "seed": 3}
+    )
+
+    def relax(filtered, hull=pdni_hull):
+        return relax_run(
+            filtered,
+            (folder / "candidates.npy", folder / "candidates_counts.npy"),
+            folder / "candidates.json",
+            hull,
+            tmp_path / "relaxed.parquet",
+            tmp_path / "relaxed",
+            OPTIONS,
+        )
+
+    with pytest.raises(ArtifactError, match=r"other/filtered.parquet: a table of run PdNiH/crystalgan/seed3, not of"):
+        relax(other / "filtered.parquet")
+    longer = write_run(tmp_path / "longer", [rocksalt_ternary(4.0)] * 5, valid=[True] * 5)
+    with pytest.raises(ArtifactError, match=r"longer/filtered.parquet: 5 rows for the run's 2 candidates"):
+        relax(longer / "filtered.parquet")
+    hull = read_table(pdni_hull, HULL)
+    hull["formula"] = hull["formula"].str.replace("Ni", "Fe")
+    write_table(hull, tmp_path / "FeH_hull.parquet", HULL)
+    with pytest.raises(ArtifactError, match=r"FeH_hull.parquet: a hull of Fe-H-Pd, not of the run's system PdNiH"):
+        relax(folder / "filtered.parquet", tmp_path / "FeH_hull.parquet")
+    assert not (tmp_path / "relaxed.parquet").exists()
+
+
 def test_energy_above_hull_is_reproducible_to_a_mev(pdni_hull, tmp_path):
     a = run_relax(write_run(tmp_path / "a", [rocksalt_ternary(4.0, 0.05, 3)], [True]), pdni_hull)
     b = run_relax(write_run(tmp_path / "b", [rocksalt_ternary(4.0, 0.05, 3)], [True]), pdni_hull)

@@ -133,8 +133,18 @@ def test_one_seed_prints_plain_counts_several_mean_and_std(tmp_path):
 def test_report_refuses_a_neighbour_table_of_another_run(tmp_path):
     a = fake_filtered(tmp_path / "a", "PdNiH", "crystalgan", 0, [True], [True], [True], [True])
     b = fake_filtered(tmp_path / "b", "PdNiH", "crystalgan", 1, [True], [True], [True], [True])
-    with pytest.raises(ValueError, match="belongs to another run"):
+    with pytest.raises(ValueError, match=r"neighbours.parquet: a table of run PdNiH/crystalgan/seed1, not of .*seed0"):
         report([a[0], b[0]], [b[1], a[1]], tmp_path / "report", 1.8, 3.0)
+
+
+def test_report_names_a_file_that_is_not_parquet(tmp_path):
+    a = fake_filtered(tmp_path / "a", "PdNiH", "crystalgan", 0, [True], [True], [True], [True])
+    text = tmp_path / "a" / "notes.parquet"
+    text.write_text("system,method\nPdNiH,crystalgan\n")
+    with pytest.raises(ValueError, match=r"notes.parquet: not a readable Parquet table"):
+        report([text], [a[1]], tmp_path / "report", 1.8, 3.0)
+    with pytest.raises(ValueError, match=r"notes.parquet: not a readable Parquet table"):
+        report([a[0]], [text], tmp_path / "report", 1.8, 3.0)
 
 
 def fake_losses(path, stage, cpu_s):

@@ -113,7 +113,66 @@ def test_same_seed_same_weights_and_resume_equals_uninterrupted(encoded, tmp_pat
     assert set(losses_full["term"]) >= {"L_GAN_A", "L_GAN_B", "L_R_A", "L_R_B", "L_G", "L_D"}
 
 
-def test_nan_loss_stops_with_stage_epoch_term_and_keeps_checkpoint(encoded, tmp_path):
+def _fewer(data, n=5):
+    """The training data with the last ``n`` structures of the A side left out."""
+    xa, ca, xb, cb = data
+    return xa[:-n], ca[:-n], xb, cb
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"lambdas": {**TRAIN_OPTIONS["lambdas"], "l2": 3.0}},  # a loss weight (as l5/l6 for stage 2)
+        {"hidden_units": 16},  # another network: restoring it crashed
+        {"data": _fewer},  # files removed from an input folder
+    ],
+    ids=["loss-weight", "hidden-units", "data"],
+)
+def test_a_checkpoint_of_other_options_or_data_is_not_resumed(encoded, tmp_path, caplog, change):
+    """A run killed at epoch 2, rerun after a change: trains from epoch 0, as a fresh run with
+    the change does, and logs why; never the old weights under the new settings."""
+    change = dict(change)
+    reshape = change.pop("data", None)
+    options = {**TRAIN_OPTIONS, **change}
+    data = reshape(_data(encoded)) if reshape else _data(encoded)
+    _train(encoded, tmp_path / "ck", 2)
+    with caplog.at_level("INFO", logger="crystalgan.train"):
+        rerun, losses = _train(encoded, tmp_path / "ck", 4, options, data)
+    assert "not resuming from the checkpoints" in caplog.text and "resuming from epoch" not in caplog.text
+    expected = "training data changed" if reshape else next(iter(change))
+    assert expected in caplog.text
+    fresh, fresh_losses = _train(encoded, tmp_path / "fresh", 4, options, data)
+    for u, v in zip(_weights(fresh), _weights(rerun)):
+        np.testing.assert_array_equal(u, v)
+    assert losses["epoch"].min() == 0 and losses.equals(fresh_losses)
+
+
+def test_other_seed_or_unknown_checkpoints_are_not_resumed(encoded, tmp_path, caplog):
+    _train(encoded, tmp_path / "ck", 2)
+    options = {**TRAIN_OPTIONS, "epochs": 4}
+    model = CrossDomainGAN(options, 4.0, swap=True)
+    model.compile(**adam_pair(options))
+    with caplog.at_level("INFO", logger="crystalgan.train"):
+        fit(model, *_data(encoded), options, 1, tmp_path / "ck", "stage1")
+    assert "seed (0 -> 1)" in caplog.text
+    (tmp_path / "ck" / "resume.json").unlink()  # checkpoints of an older version, or copied from elsewhere
+    caplog.clear()
+    with caplog.at_level("INFO", logger="crystalgan.train"):
+        _train(encoded, tmp_path / "ck", 6)
+    assert "resume.json is missing" in caplog.text
+
+
+def test_finished_stages_remove_their_checkpoints(encoded, tmp_path):
+    _stage1(encoded, tmp_path / "s1", tmp_path / "ck1")
+    assert (tmp_path / "s1" / "model.json").is_file() and not (tmp_path / "ck1").exists()
+    _transfer(encoded, tmp_path / "s1", tmp_path / "tr")
+    _stage2(tmp_path / "tr", tmp_path / "s2", tmp_path / "ck2", "crystalgan")
+    assert (tmp_path / "s2" / "model.json").is_file() and not (tmp_path / "ck2").exists()
+
+
+def test_nan_loss_stops_with_stage_epoch_term_and_keeps_checkpoint(encoded, tmp_path, monkeypatch):
+    # the NaN comes with new data; the checkpoints are taken as this data's, to reach epoch 2
+    monkeypatch.setattr("crystalgan.train.resume_key", lambda *args: {"same": True})
     _train(encoded, tmp_path / "ck", 2)
     xa, ca, xb, cb = _data(encoded)
     xa = xa.copy()

@@ -199,6 +199,8 @@ def test_end_to_end_run_produces_table_poscars_and_plots(finished_run):
         assert list((finished_run / "benchmarks" / rule).rglob("*.tsv")), f"no benchmark for {rule}"
     log = (finished_run / "logs" / "train_stage1" / "MgTiH" / "seed0.log").read_text()
     assert "on CPU" in log and "epoch 3/3" in log
+    for path in (finished_run / "logs").rglob("*.log"):  # no TensorFlow start-up noise (cuInit "errors")
+        assert not re.search(r"^[IWE]\d{4} |cuInit|absl::InitializeLog", path.read_text(), re.M), path
     assert re.search(r"train-stage1 done: wall [\d.]+ s, CPU [\d.]+ s", log)  # read by paper_table2.py
 
 
@@ -316,6 +318,52 @@ def test_a_pair_without_folders_builds_relaxes_and_reports_its_prototypes(tmp_pa
     for name in ("e_above_hull.png", "phase_diagram_FeTiH.png", "best_sun.png"):
         assert (plots / name).stat().st_size > 0
     assert list((tmp_path / "logs" / "prototypes").glob("*.log")) and list((tmp_path / "benchmarks" / "hull").glob("*"))
+    assert_structure_files_read_back(tmp_path / "results")
+    # reruns: a key only the report reads reruns no relaxation; the filter's window reruns the
+    # filter, the relaxation of its (possibly other) valid unique candidates and the report
+    for section, key, value, expected in (
+        ("relax", "strict", 0.01, {}),
+        ("relax", "stable", 0.2, {"relax": 2}),
+        ("filter", "d1", 1.7, {"filter": 2, "relax": 2}),
+    ):
+        changed = edited(config, tmp_path / "changed.yaml", section, key, value)
+        assert planned_jobs(tmp_path, config=changed) == {**expected, "report": 1, "all": 1}, key
+
+
+def edited(config: Path, out: Path, section: str, key: str, value) -> Path:
+    """A copy of the config file ``config`` with ``section.key`` set to ``value``."""
+    values = yaml.safe_load(config.read_text())
+    values.setdefault(section, {})[key] = value
+    out.write_text(yaml.safe_dump(values))
+    return out
+
+
+def assert_structure_files_read_back(results: Path) -> None:
+    """Every POSCAR and CIF of a run reads back as the structure of the table it belongs to:
+    candidates as encoded, relaxed structures as in relaxed.parquet."""
+    from crystalgan.artifacts import read_structures
+    from crystalgan.structures import decode_structure, same_structure, structure_from_row
+
+    checked = 0
+    for info in results.rglob("candidates.json"):
+        run = json.loads(info.read_text())
+        x, counts = read_structures(info.with_name("candidates.npy"))
+        for path in sorted((info.parent / "poscar").glob("cand_*.vasp")):
+            k = int(path.stem.split("_")[1])
+            written = decode_structure(x[k], counts[k], run["A"], run["B"])
+            back = Structure.from_file(path)
+            assert back.composition == written.composition and same_structure(written, back), path
+            checked += 1
+        relaxed = info.with_name("relaxed.parquet")
+        if relaxed.exists():
+            for _, row in pd.read_parquet(relaxed).iterrows():
+                if row["relaxed"]:
+                    written = structure_from_row(row)
+                    for path in (results.parent / row["cif"], results.parent / row["poscar"]):
+                        back = Structure.from_file(path)
+                        assert same_structure(written, back), f"{path} reads back as {back.composition}"
+                        checked += 1
+    assert checked
 
 
 def test_html_report_contains_table2(finished_run):
