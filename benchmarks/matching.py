@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from crystalgan import matching
-from crystalgan.artifacts import FILTERED, read_json, read_structures, read_table
-from crystalgan.filter import binary_structures
+from crystalgan.core.artifacts import FILTERED, read_json, read_structures, read_table
+from crystalgan.evaluation.filter import binary_structures
 
 
 def plain_reduced(s):

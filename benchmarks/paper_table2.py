@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from crystalgan.report import structure_types
+from crystalgan.evaluation.report import structure_types
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,7 +94,7 @@ def main() -> None:
     ]
     print(f"\nTable 2 on {data} ({args.samples} candidates per run, {args.epochs} epochs), wall {wall:.0f} s\n")
     print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
-    print("\nYield per CPU-minute (mean per run; cost as crystalgan.report.run_cpu_minutes counts it)\n")
+    print("\nYield per CPU-minute (mean per run; cost as crystalgan.evaluation.report.run_cpu_minutes counts it)\n")
     yield_cols = ["method", "cpu_min_mean", "n_valid_unique_per_cpu_min"]
     print(table[yield_cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     if args.relax != "off":

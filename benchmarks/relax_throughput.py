@@ -22,8 +22,8 @@ import numpy as np
 from pymatgen.core import Structure
 from run import shipped_ternaries  # benchmarks/run.py, beside this script
 
-from crystalgan.config import defaults
-from crystalgan.potentials import DEVICES, calculator, device, relax
+from crystalgan.physics.potentials import DEVICES, Relaxer, device
+from crystalgan.settings import Relax
 
 
 def ternaries(n: int, seed: int = 0) -> list[Structure]:
@@ -48,31 +48,24 @@ def main() -> None:
     args = p.parse_args()
     import torch
 
-    relax_options = defaults()["relax"]
-    name = relax_options["potential"]
-    where = device(args.device)
+    settings = Relax.of(device=device(args.device))
+    name, where = settings.potential, settings.device
     warnings.filterwarnings("ignore")
     structures = ternaries(args.n)
-    calc = calculator(name, args.threads, where)
-    results, wall = timed_relaxations(calc, structures, relax_options)
+    relaxer = Relaxer(settings, args.threads)
+    results, wall = timed_relaxations(relaxer, structures)
     gpu = torch.cuda.get_device_name(0) if "cuda" in (where, args.against) else "none"
     print(f"# {name} relaxation on {where} (GPU: {gpu}), torch {torch.__version__}, {args.threads} CPU thread(s)")
     print(
         f"{len(results)} structures ({np.mean([len(s) for s in structures]):.1f} atoms on average), "
-        f"{sum(r.converged for r in results)} converged, {relax_options['optimizer']}, fmax {relax_options['fmax']}"
+        f"{sum(r.converged for r in results)} converged, {settings.optimizer}, fmax {settings.fmax}"
     )
     report(where, results, wall)
-    again = relax(
-        structures[0],
-        calc,
-        relax_options["fmax"],
-        relax_options["steps"],
-        optimizer=relax_options["optimizer"],
-    )
+    again = relaxer.relax(structures[0])
     delta = abs(again.energy_per_atom - results[0].energy_per_atom) * 1e3
     print(f"the same relaxation twice: energies {delta:.3f} meV/atom apart")
     if args.against:
-        other, other_wall = timed_relaxations(calculator(name, args.threads, args.against), structures, relax_options)
+        other, other_wall = timed_relaxations(Relaxer(settings.replace(device=args.against), args.threads), structures)
         report(args.against, other, other_wall)
         print(f"{where} is {other_wall / wall:.2f}x as fast as {args.against}")
         gap = 1e3 * np.abs([r.energy_per_atom - o.energy_per_atom for r, o in zip(results, other)])
@@ -84,12 +77,12 @@ def main() -> None:
         )
 
 
-def timed_relaxations(calc, structures: list[Structure], options: dict) -> tuple[list, float]:
-    """Relaxations of ``structures`` with ``calc`` after one warm-up (lazy initialisation, CUDA
-    kernels), and their wall seconds."""
-    relax(structures[0], calc, options["fmax"], 5)
+def timed_relaxations(relaxer, structures: list[Structure]) -> tuple[list, float]:
+    """Relaxations of ``structures`` by ``relaxer`` after one warm-up (lazy initialisation,
+    CUDA kernels), and their wall seconds."""
+    Relaxer(relaxer.settings.replace(steps=5), calc=relaxer.calc).relax(structures[0])
     wall0 = time.perf_counter()
-    results = [relax(s, calc, options["fmax"], options["steps"], optimizer=options["optimizer"]) for s in structures]
+    results = [relaxer.relax(s) for s in structures]
     return results, time.perf_counter() - wall0
 
 

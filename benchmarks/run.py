@@ -24,10 +24,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crystalgan.artifacts import read_structures  # noqa: E402
 from crystalgan.config import defaults  # noqa: E402
-from crystalgan.curate import curate  # noqa: E402
-from crystalgan.encoding import encode  # noqa: E402
+from crystalgan.core.artifacts import read_structures  # noqa: E402
+from crystalgan.data.curate import curate  # noqa: E402
+from crystalgan.data.encoding import encode  # noqa: E402
 
 DEFAULTS = defaults()
 
@@ -48,11 +48,11 @@ def timed(fn, repeat: int = 1) -> float:
 def bench_training(work: Path) -> None:
     import tensorflow as tf
 
-    from crystalgan.models import CrossDomainGAN, adam_pair, data_scale
-    from crystalgan.stage1 import train_stage1
-    from crystalgan.stage2 import resolve_geometry
-    from crystalgan.train import batch_indices, configure_runtime, run_epochs
-    from crystalgan.transfer import transfer
+    from crystalgan.data.transfer import transfer
+    from crystalgan.gan.models import CrossDomainGAN, adam_pair, data_scale
+    from crystalgan.gan.stage1 import train_stage1
+    from crystalgan.gan.stage2 import resolve_geometry
+    from crystalgan.gan.train import batch_indices, configure_runtime, run_epochs
 
     configure_runtime(2, 0)
     cur, enc, s1 = work / "cur", work / "enc", work / "s1"
@@ -110,7 +110,7 @@ def shipped_ternaries() -> list:
 
 def random_candidates(n: int, seed: int = 0):
     """n perturbed ternaries from the shipped prototypes (one Pd of each replaced by Ni)."""
-    from crystalgan.structures import encode_structure
+    from crystalgan.core.structures import encode_structure
 
     rng = np.random.default_rng(seed)
     base = [encode_structure(s, "Pd", "Ni") for s in shipped_ternaries()]
@@ -124,8 +124,8 @@ def random_candidates(n: int, seed: int = 0):
 
 
 def bench_filter(work: Path) -> None:
-    from crystalgan.filter import filter_candidates
-    from crystalgan.verdicts import judge_all
+    from crystalgan.evaluation.filter import filter_candidates
+    from crystalgan.evaluation.verdicts import judge_all
 
     n = 20_000
     x, c = random_candidates(n)
@@ -152,7 +152,7 @@ def bench_filter(work: Path) -> None:
 
 def bench_generation(work: Path) -> None:
     """Generation + filtering of 100,000 candidates through the CLI stages (one core each)."""
-    from crystalgan.stage2 import train_stage2
+    from crystalgan.gan.stage2 import train_stage2
 
     options = {**DEFAULTS["train"], "epochs": 5}
     tr, s2, big = work / "tr", work / "s2", work / "big"

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from crystalgan.errors import CrystalganError
 from crystalgan.methods import METHODS
 
 SCHEMA = Path(__file__).with_name("config.schema.yaml")  # workflow/schemas/config.schema.yaml
@@ -80,7 +81,7 @@ def defaults() -> dict:
     return fill_defaults({})
 
 
-class ConfigError(ValueError):
+class ConfigError(CrystalganError, ValueError):
     """A config value is wrong; the message names the key."""
 
 

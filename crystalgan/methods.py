@@ -3,13 +3,15 @@
 A method is either a trained generator or a baseline. A trained generator is the stage-1
 model (``discogan``) or a model trained by the stage-2 rule on the ternary training sets
 (``network``: the cross-domain GAN, or the noise-input GAN), with or without the geometric
-loss. A baseline is a function of the training data (``crystalgan.baselines``). Adding a
+loss. A baseline is a function of the training data (``crystalgan.data.baselines``). Adding a
 method means adding an entry here and, where it is new, its model or baseline function.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from crystalgan.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class Method:
     model: str  # "stage1" | "stage2" (generators) | "baseline"
     network: str = ""  # stage 2: "cross_domain" or "noise"
     geometric: bool = False  # stage 2 trains with the geometric loss (l5, l6)
-    baseline: str = ""  # baselines: function name in crystalgan.baselines
+    baseline: str = ""  # baselines: function name in crystalgan.data.baselines
 
     @property
     def trains_stage2(self) -> bool:
@@ -59,4 +61,4 @@ def method(name: str) -> Method:
     try:
         return METHODS[name]
     except KeyError:
-        raise ValueError(f"unknown method {name!r} (one of {', '.join(METHODS)})") from None
+        raise InputError(f"unknown method {name!r} (one of {', '.join(METHODS)})") from None

@@ -67,15 +67,9 @@ def system_files(key):
 
 
 def prototype_relaxation():
-    """The prototypes' relaxation arguments: the relax section's potential and settings, or
-    none where relaxation is disabled."""
-    if not RELAX:
-        return ""
-    r = config["relax"]
-    return (
-        f"--relax --potential {r['potential']} --fmax {r['fmax']} --steps {r['steps']}"
-        f" --optimizer {r['optimizer']} --device {r['device']}"
-    )
+    """The prototypes' relaxation arguments: the relax keys the job reads, or none where
+    relaxation is disabled."""
+    return f"--relax --options {relax_options('prototypes')}" if RELAX else ""
 
 
 def as_json(value):

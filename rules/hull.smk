@@ -22,15 +22,10 @@ if CACHE:
         params:
             a=lambda w: system(w)["A"],
             b=lambda w: system(w)["B"],
-            potential=config["relax"]["potential"],
-            fmax=config["relax"]["fmax"],
-            steps=config["relax"]["steps"],
-            optimizer=config["relax"]["optimizer"],
-            device=config["relax"]["device"],
+            options=relax_options("hull"),
         shell:
             "crystalgan hull --ah {input.ah} --bh {input.bh} --a {params.a} --b {params.b}"
-            " --potential {params.potential} --fmax {params.fmax} --steps {params.steps}"
-            " --optimizer {params.optimizer} --device {params.device}"
+            " --options {params.options}"
             " --out {output} --threads {threads} > {log} 2>&1"
 
 else:
@@ -55,13 +50,8 @@ else:
         params:
             a=lambda w: system(w)["A"],
             b=lambda w: system(w)["B"],
-            potential=config["relax"]["potential"],
-            fmax=config["relax"]["fmax"],
-            steps=config["relax"]["steps"],
-            optimizer=config["relax"]["optimizer"],
-            device=config["relax"]["device"],
+            options=relax_options("hull"),
         shell:
             "crystalgan hull --ah {input.ah} --bh {input.bh} --a {params.a} --b {params.b}"
-            " --potential {params.potential} --fmax {params.fmax} --steps {params.steps}"
-            " --optimizer {params.optimizer} --device {params.device}"
+            " --options {params.options}"
             " --out {output} --threads {threads} > {log} 2>&1"

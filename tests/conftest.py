@@ -53,8 +53,9 @@ def domain(folder: Path, name: str) -> tuple[Path, Path]:
 def pdni_hull(tmp_path_factory):
     """The hull stage on five Pd-H and five Ni-H prototypes, relaxed with CHGNet (few steps)."""
     pytest.importorskip("chgnet", reason="the relax extra is not installed: pip install -e '.[relax]'")
-    from crystalgan.curate import curate
-    from crystalgan.hull import hull
+    from crystalgan.data.curate import curate
+    from crystalgan.physics.hull import hull
+    from crystalgan.settings import Relax
 
     root = tmp_path_factory.mktemp("hull")
     pick = ["03_rocksalt_MH.vasp", "06_fluorite_MH2.vasp", "25_bcc_MH3_oct.vasp", "29_CsCl_MH.vasp", "16_NiAs_MH.vasp"]
@@ -69,13 +70,10 @@ def pdni_hull(tmp_path_factory):
     hull(
         root / "cur" / "AH.parquet",
         root / "cur" / "BH.parquet",
-        "Pd",
-        "Ni",
-        root / "hull.parquet",
-        "chgnet",
-        0.1,
-        60,
-        "LBFGS",
+        metal_a="Pd",
+        metal_b="Ni",
+        out=root / "hull.parquet",
+        settings=Relax.of(fmax=0.1, steps=60, optimizer="LBFGS"),
     )
     return root / "hull.parquet"
 

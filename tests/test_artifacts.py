@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from crystalgan.artifacts import (
+from crystalgan.core.artifacts import (
     FILTERED,
     LOSSES,
     ArtifactError,

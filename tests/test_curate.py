@@ -8,9 +8,9 @@ import pytest
 from scipy.io import savemat
 
 from conftest import CURATE_OPTIONS, REAL, ROOT, SHIPPED, folder_digest
-from crystalgan.artifacts import CURATED, PAIRS, REJECTED, read_table
 from crystalgan.config import structure_files
-from crystalgan.curate import CurationError, curate
+from crystalgan.core.artifacts import CURATED, PAIRS, REJECTED, read_table
+from crystalgan.data.curate import CurationError, curate
 
 BAD = ROOT / "tests" / "data" / "bad"
 # Each bad file and a fragment of the reason it must be rejected with.
@@ -292,7 +292,7 @@ def test_bad_mat_entries_are_rejected_one_by_one_naming_the_entry_and_the_shape(
 
 
 def test_cells_of_absurd_size_are_rejected_by_volume_per_atom(tmp_path):
-    from crystalgan.artifacts import VOLUME_PER_ATOM
+    from crystalgan.core.artifacts import VOLUME_PER_ATOM
 
     folder = tmp_path / "PdH"
     folder.mkdir()
@@ -312,8 +312,8 @@ def test_cells_of_absurd_size_are_rejected_by_volume_per_atom(tmp_path):
 
 
 def test_no_shipped_or_paper_structure_is_outside_the_volume_bounds():
-    from crystalgan.artifacts import VOLUME_PER_ATOM
-    from crystalgan.curate import read_source
+    from crystalgan.core.artifacts import VOLUME_PER_ATOM
+    from crystalgan.data.curate import read_source
 
     folders = [p for p in SHIPPED.iterdir() if p.is_dir()] + [REAL / "PdH", REAL / "NiH"] * (REAL / "PdH").is_dir()
     volumes = [
@@ -330,7 +330,7 @@ POSCAR_BODY = "4.0 0 0\n0 4.0 0\n0 0 4.0\n{names}1 1\n{kind}\n{coords}"
 
 
 def test_negative_scale_is_the_cell_volume_for_lattice_and_cartesian_positions(tmp_path):
-    from crystalgan.curate import read_source
+    from crystalgan.data.curate import read_source
 
     cart = POSCAR_BODY.format(names="Pd H\n", kind="Cartesian", coords="0 0 0\n2.0 2.0 2.0\n")
     direct = POSCAR_BODY.format(names="Pd H\n", kind="Direct", coords="0 0 0\n0.5 0.5 0.5\n")
@@ -343,7 +343,7 @@ def test_negative_scale_is_the_cell_volume_for_lattice_and_cartesian_positions(t
 
 
 def test_vasp4_poscar_takes_element_names_from_its_title_or_is_rejected_saying_so(tmp_path):
-    from crystalgan.curate import Rejected, read_source
+    from crystalgan.data.curate import Rejected, read_source
 
     body = POSCAR_BODY.format(names="", kind="Direct", coords="0 0 0\n0.5 0.5 0.5\n")
     (tmp_path / "POSCAR_named").write_text("Pd1 H1 CsCl\n1.0\n" + body)

@@ -5,10 +5,10 @@ import pytest
 from pymatgen.core import Structure
 
 from conftest import CURATE_OPTIONS, SHIPPED
-from crystalgan.artifacts import CURATED, ENCODED_LONG, PAIRS, read_structures, read_table
-from crystalgan.curate import curate
-from crystalgan.encoding import encode
-from crystalgan.structures import decode_structure, encode_structure
+from crystalgan.core.artifacts import CURATED, ENCODED_LONG, PAIRS, read_structures, read_table
+from crystalgan.core.structures import decode_structure, encode_structure
+from crystalgan.data.curate import curate
+from crystalgan.data.encoding import encode
 
 
 def _assert_same(a: Structure, b: Structure):

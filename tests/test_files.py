@@ -3,7 +3,7 @@
 import numpy as np
 from pymatgen.core import Lattice, Structure
 
-from crystalgan.structures import cif_text, same_structure, spacegroup, write_structure_files
+from crystalgan.core.structures import cif_text, same_structure, spacegroup, write_structure_files
 
 
 def distorted_ternaries(n: int):

@@ -5,10 +5,10 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from conftest import SHIPPED
-from crystalgan.artifacts import FILTERED, NEIGHBOURS, ArtifactError, read_run, read_table, write_structures
-from crystalgan.filter import filter_candidates
-from crystalgan.structures import encode_structure
-from crystalgan.verdicts import judge
+from crystalgan.core.artifacts import FILTERED, NEIGHBOURS, ArtifactError, read_run, read_table, write_structures
+from crystalgan.core.structures import encode_structure
+from crystalgan.evaluation.filter import filter_candidates
+from crystalgan.evaluation.verdicts import judge
 
 D1, D2 = 1.8, 3.0
 
@@ -154,7 +154,7 @@ def test_uniqueness_and_novelty_equal_a_plain_structure_matcher_pass(tmp_path):
 
 
 def test_element_aware_bounds_from_training_binaries():
-    from crystalgan.verdicts import data_windows
+    from crystalgan.evaluation.verdicts import data_windows
 
     binaries = [Structure(Lattice.cubic(a), ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]]) for a in (3.0, 3.2)]
     binaries += [Structure(Lattice.cubic(2.4), ["Ni", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])]
@@ -179,8 +179,8 @@ def _run_files(folder, xs, cs):
 
 def test_scattered_parts_gather_to_the_same_table(tmp_path):
     from conftest import CURATE_OPTIONS
-    from crystalgan.curate import curate
-    from crystalgan.filter import write_filtered, write_part
+    from crystalgan.data.curate import curate
+    from crystalgan.evaluation.filter import write_filtered, write_part
 
     curate(SHIPPED / "PdH", SHIPPED / "NiH", "Pd", "Ni", tmp_path / "cur", CURATE_OPTIONS)
     curated = [tmp_path / "cur" / "AH.parquet", tmp_path / "cur" / "BH.parquet"]
@@ -236,7 +236,7 @@ def test_filter_names_the_file_of_impossible_atom_counts(tmp_path, counts, messa
 
 
 def test_filter_refuses_files_of_another_run_or_kind(tmp_path):
-    from crystalgan.filter import write_filtered, write_part
+    from crystalgan.evaluation.filter import write_filtered, write_part
 
     xs, cs = zip(*[bcc_ternary(a) for a in (2.4, 2.5, 2.6)])
     candidates, info = _run_files(tmp_path / "run", list(xs), list(cs))
@@ -258,8 +258,8 @@ def test_neighbour_table_lists_each_atom_of_the_valid_unique_candidates(tmp_path
     """neighbours.parquet: per atom of every valid unique candidate, its nearest constrained
     neighbour, as the verdicts measured it (the report plots it, never recomputes it)."""
     from conftest import CURATE_OPTIONS
-    from crystalgan.curate import curate
-    from crystalgan.filter import write_filtered
+    from crystalgan.data.curate import curate
+    from crystalgan.evaluation.filter import write_filtered
 
     curate(SHIPPED / "PdH", SHIPPED / "NiH", "Pd", "Ni", tmp_path / "cur", CURATE_OPTIONS)
     curated = [tmp_path / "cur" / "AH.parquet", tmp_path / "cur" / "BH.parquet"]
@@ -309,7 +309,7 @@ def ternaries_in_many_settings(seed: int = 5) -> list[Structure]:
 def test_the_lattice_precheck_never_rejects_a_pair_that_structure_matcher_matches():
     from pymatgen.analysis.structure_matcher import StructureMatcher
 
-    from crystalgan.matching import Cell, mappings, reduced, shape
+    from crystalgan.core.matching import Cell, mappings, reduced, shape
 
     matcher = StructureMatcher()
     structures = [reduced(s) for s in ternaries_in_many_settings()]
@@ -330,7 +330,7 @@ def test_the_lattice_precheck_never_rejects_a_pair_that_structure_matcher_matche
 def test_proven_verdicts_are_those_of_structure_matcher(framework):
     from pymatgen.analysis.structure_matcher import FrameworkComparator, StructureMatcher
 
-    from crystalgan.matching import Catalogue, Cell, reduced, shape
+    from crystalgan.core.matching import Catalogue, Cell, reduced, shape
 
     matcher = StructureMatcher(comparator=FrameworkComparator()) if framework else StructureMatcher()
     catalogue = Catalogue(matcher, species=not framework)
@@ -350,7 +350,7 @@ def test_proven_verdicts_are_those_of_structure_matcher(framework):
 
 
 def test_reduced_skips_the_primitive_search_only_where_no_smaller_cell_exists():
-    from crystalgan.matching import may_repeat, reduced
+    from crystalgan.core.matching import may_repeat, reduced
 
     rng = np.random.default_rng(0)
     skipped = 0

@@ -4,14 +4,14 @@ from ase.io import read as ase_read
 from pymatgen.core import Structure
 
 from conftest import CURATE_OPTIONS, GEOMETRY, SHIPPED, TRAIN_OPTIONS, domain
-from crystalgan.artifacts import read_json, read_structures
-from crystalgan.curate import curate
-from crystalgan.encoding import encode
-from crystalgan.generate import generate
-from crystalgan.stage1 import train_stage1
-from crystalgan.stage2 import train_stage2
-from crystalgan.structures import decode_structure
-from crystalgan.transfer import transfer
+from crystalgan.core.artifacts import read_json, read_structures
+from crystalgan.core.structures import decode_structure
+from crystalgan.data.curate import curate
+from crystalgan.data.encoding import encode
+from crystalgan.data.transfer import transfer
+from crystalgan.gan.generate import generate
+from crystalgan.gan.stage1 import train_stage1
+from crystalgan.gan.stage2 import train_stage2
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def _generate(root, method, out, samples, seed=0):
 
 
 def _baseline(root, method, out, samples, seed=0):
-    from crystalgan.baselines import baseline
+    from crystalgan.data.baselines import baseline
 
     enc, tr = root / "enc", root / "tr"
     baseline(
@@ -144,8 +144,8 @@ def test_random_baseline_keeps_compositions_and_volumes(trained, tmp_path):
 def test_merge_joins_close_atoms_of_one_element_across_the_cell_boundary():
     from pymatgen.core import Lattice
 
-    from crystalgan.generate import merge_close_atoms
-    from crystalgan.structures import encode_structure
+    from crystalgan.core.structures import encode_structure
+    from crystalgan.gan.generate import merge_close_atoms
 
     s = Structure(
         Lattice.cubic(5.0),

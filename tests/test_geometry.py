@@ -4,8 +4,8 @@ import tensorflow as tf
 from pymatgen.core import Lattice, Structure
 
 from conftest import SHIPPED
-from crystalgan.geometry import geometric_loss, nearest_neighbour
-from crystalgan.structures import encode_structure
+from crystalgan.core.structures import encode_structure
+from crystalgan.gan.geometry import geometric_loss, nearest_neighbour
 
 
 def pymatgen_nn(s: Structure, metal_a: str) -> np.ndarray:
@@ -145,7 +145,7 @@ def test_data_windows_take_the_window_of_each_atoms_nearest_pair_kind():
 
 
 def test_distance_loss_pushes_overlapping_atoms_apart_and_ignores_distant_ones():
-    from crystalgan.geometry import distance_loss, pair_squares
+    from crystalgan.gan.geometry import distance_loss, pair_squares
 
     x, c = _ternary()
     radii = np.array([0.25, 1.4, 1.35])  # H, Pd, Ni

@@ -6,9 +6,10 @@ import pytest
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
-from crystalgan.artifacts import HULL, read_table
-from crystalgan.hull import e_above_hull, element_references, phase_diagram
-from crystalgan.prototypes import atomic_volume
+from crystalgan.core.artifacts import HULL, read_table
+from crystalgan.data.prototypes import atomic_volume
+from crystalgan.evaluation.stability import e_above_hull, phase_diagram
+from crystalgan.physics.hull import element_references
 
 
 def hand_made(rows):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SHIPPED
-from crystalgan.artifacts import CURATED, REJECTED, read_table
 from crystalgan.config import ConfigError, check, defaults, structure_files
+from crystalgan.core.artifacts import CURATED, REJECTED, read_table
 from test_workflow import planned_jobs, small_config, snakemake
 
 UNUSABLE = ("POSCAR_dir", "POSCAR_dangling", "POSCAR_loop", "bad.vasp")

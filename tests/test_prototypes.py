@@ -3,8 +3,7 @@ import pytest
 from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Structure
 
-from conftest import DEFAULTS
-from crystalgan.prototypes import H_VOLUME, PROTOTYPES, atomic_volume, build_library, write_library
+from crystalgan.data.prototypes import H_VOLUME, PROTOTYPES, atomic_volume, build_library, unrelaxed, write_library
 
 
 @pytest.mark.parametrize("metal", ["Pd", "Mg"])
@@ -23,8 +22,8 @@ def test_library_is_large_distinct_and_scaled(metal):
 
 
 def test_same_order_for_every_metal(tmp_path):
-    a = write_library("Ni", tmp_path / "NiH")
-    b = write_library("Ti", tmp_path / "TiH")
+    a = write_library(tmp_path / "NiH", unrelaxed("Ni"))
+    b = write_library(tmp_path / "TiH", unrelaxed("Ti"))
     assert [p.name for p in a] == [p.name for p in b] == [f"{i:02d}_{p.name}.vasp" for i, p in enumerate(PROTOTYPES)]
 
 
@@ -35,7 +34,7 @@ def test_shipped_folders_are_the_library_relaxed():
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
     from conftest import SHIPPED
-    from crystalgan.potentials import KEEP_SYMPREC
+    from crystalgan.physics.potentials import KEEP_SYMPREC
 
     for metal in ("Pd", "Ni", "Mg", "Ti"):
         library = dict(build_library(metal))
@@ -53,12 +52,14 @@ def test_relaxed_library_keeps_each_prototype_symmetric_and_lowers_its_energy(tm
     pytest.importorskip("chgnet", reason="the relax extra is not installed: pip install -e '.[relax]'")
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-    from crystalgan.potentials import KEEP_SYMPREC, calculator
+    from crystalgan.physics.hull import relaxed_library
+    from crystalgan.physics.potentials import KEEP_SYMPREC, Relaxer
+    from crystalgan.settings import Relax
 
-    options = {**DEFAULTS["relax"], "steps": 3}
-    paths = write_library("Fe", tmp_path / "FeH", relax=options)
+    relaxer = Relaxer(Relax.of(steps=3))
+    paths = write_library(tmp_path / "FeH", relaxed_library("Fe", relaxer))
     assert [p.name for p in paths] == [f"{i:02d}_{p.name}.vasp" for i, p in enumerate(PROTOTYPES)]
-    calc = calculator("chgnet")
+    calc = relaxer.calc
     library = dict(build_library("Fe"))
     for path in paths[:6]:
         relaxed, ideal = Structure.from_file(path), library[path.stem[3:]]

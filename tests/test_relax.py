@@ -10,9 +10,10 @@ import pytest
 from pymatgen.core import Composition, Lattice, Structure
 
 from conftest import DEFAULTS
-from crystalgan.artifacts import FILTERED, HULL, RELAXED, read_run, read_table, write_structures, write_table
-from crystalgan.hull import e_above_hull, phase_diagram
-from crystalgan.structures import encode_structure
+from crystalgan.core.artifacts import FILTERED, HULL, RELAXED, read_run, read_table, write_structures, write_table
+from crystalgan.core.structures import encode_structure
+from crystalgan.evaluation.stability import e_above_hull, phase_diagram
+from crystalgan.settings import Relax
 
 pytest.importorskip("chgnet", reason="the relax extra is not installed: pip install -e '.[relax]'")
 
@@ -52,16 +53,16 @@ def write_run(folder, structures, valid):
 
 
 def run_relax(folder, hull, **options):
-    from crystalgan.relax import relax_run
+    from crystalgan.physics.relax import relax_run
 
     return relax_run(
         folder / "filtered.parquet",
         (folder / "candidates.npy", folder / "candidates_counts.npy"),
-        folder / "candidates.json",
-        hull,
-        folder / "relaxed.parquet",
-        folder / "relaxed",
-        {**OPTIONS, **options},
+        info=folder / "candidates.json",
+        hull=hull,
+        out=folder / "relaxed.parquet",
+        structures=folder / "relaxed",
+        settings=Relax.of(OPTIONS, **options),
     )
 
 
@@ -91,8 +92,8 @@ def test_relaxed_candidates_are_judged_on_their_relaxed_structures(pdni_hull, tm
 def test_relax_refuses_the_tables_of_another_run(pdni_hull, tmp_path):
     """Another run's filtered table, one of other length, or another system's hull: an error
     naming the file, never an index error or a silently empty table."""
-    from crystalgan.artifacts import ArtifactError
-    from crystalgan.relax import relax_run
+    from crystalgan.core.artifacts import ArtifactError
+    from crystalgan.physics.relax import relax_run
 
     folder = write_run(tmp_path / "run", [rocksalt_ternary(4.0), rocksalt_ternary(4.1)], valid=[True, True])
     other = write_run(tmp_path / "other", [rocksalt_ternary(4.0)] * 5, valid=[True] * 5)
@@ -106,11 +107,11 @@ def test_relax_refuses_the_tables_of_another_run(pdni_hull, tmp_path):
         return relax_run(
             filtered,
             (folder / "candidates.npy", folder / "candidates_counts.npy"),
-            folder / "candidates.json",
-            hull,
-            tmp_path / "relaxed.parquet",
-            tmp_path / "relaxed",
-            OPTIONS,
+            info=folder / "candidates.json",
+            hull=hull,
+            out=tmp_path / "relaxed.parquet",
+            structures=tmp_path / "relaxed",
+            settings=Relax.of(OPTIONS),
         )
 
     with pytest.raises(ArtifactError, match=r"other/filtered.parquet: a table of run PdNiH/crystalgan/seed3, not of"):
@@ -146,7 +147,7 @@ def test_cap_and_ranking_choose_the_lowest_single_point_energies(pdni_hull, tmp_
 
 
 def test_scattered_relaxation_gathers_the_same_table_as_one_job(pdni_hull, tmp_path):
-    from crystalgan.relax import relax_part, relax_run, write_shortlist
+    from crystalgan.physics.relax import relax_part, relax_run, write_shortlist
 
     structures = [rocksalt_ternary(4.0), rocksalt_ternary(4.1, 0.05, 2), rocksalt_ternary(3.9), rocksalt_ternary(3.6)]
     folder = write_run(tmp_path / "run", structures, valid=[True, True, False, True])
@@ -154,20 +155,23 @@ def test_scattered_relaxation_gathers_the_same_table_as_one_job(pdni_hull, tmp_p
     whole = run_relax(folder, pdni_hull, **options)
     domain = (folder / "candidates.npy", folder / "candidates_counts.npy")
     info = folder / "candidates.json"
-    shortlist = write_shortlist(folder / "filtered.parquet", domain, info, pdni_hull, tmp_path / "s.parquet", options)
+    settings = Relax.of(options)
+    shortlist = write_shortlist(
+        folder / "filtered.parquet", domain, info=info, hull=pdni_hull, out=tmp_path / "s.parquet", settings=settings
+    )
     assert shortlist["candidate"].tolist() == whole["candidate"].tolist()  # ranked the same way
     parts = [tmp_path / f"{k}-of-2" for k in (1, 2)]
     for k, part in enumerate(parts, start=1):
-        relax_part(tmp_path / "s.parquet", domain, info, pdni_hull, part, options, (k, 2))
+        relax_part(tmp_path / "s.parquet", domain, info=info, hull=pdni_hull, out=part, settings=settings, part=(k, 2))
     assert len(read_table(parts[0] / "relaxed.parquet", RELAXED)) == 2  # entries 1 and 3 of the shortlist
     gathered = relax_run(
         folder / "filtered.parquet",
         domain,
-        info,
-        pdni_hull,
-        tmp_path / "gathered.parquet",
-        tmp_path / "gathered",
-        options,
+        info=info,
+        hull=pdni_hull,
+        out=tmp_path / "gathered.parquet",
+        structures=tmp_path / "gathered",
+        settings=settings,
         shortlist_path=tmp_path / "s.parquet",
         parts=parts,
     )
@@ -178,20 +182,20 @@ def test_scattered_relaxation_gathers_the_same_table_as_one_job(pdni_hull, tmp_p
         relax_run(
             folder / "filtered.parquet",
             domain,
-            info,
-            pdni_hull,
-            tmp_path / "bad.parquet",
-            tmp_path / "bad",
-            options,
+            info=info,
+            hull=pdni_hull,
+            out=tmp_path / "bad.parquet",
+            structures=tmp_path / "bad",
+            settings=settings,
             shortlist_path=tmp_path / "s.parquet",
             parts=parts[:1],
         )
 
 
 def test_a_relaxed_p1_candidate_is_refined_into_a_group_at_no_energy_cost(pdni_hull, tmp_path):
-    from crystalgan.potentials import calculator, relax
-    from crystalgan.relax import refine
-    from crystalgan.structures import spacegroup
+    from crystalgan.core.structures import spacegroup
+    from crystalgan.physics.potentials import Relaxer
+    from crystalgan.physics.relax import refine
 
     shaken = rocksalt_ternary(4.0, 0.3, 3)  # relaxes into a P1 minimum at 0.1 A, R3m at 1 A
     options = {**OPTIONS, "steps": 40, "symprec": 0}
@@ -206,9 +210,9 @@ def test_a_relaxed_p1_candidate_is_refined_into_a_group_at_no_energy_cost(pdni_h
     # refine() below, since CPU seconds of two separate runs differ by noise and warm-up)
     assert refined["steps"][0] > plain["steps"][0]
     # a refinement that would cost energy is refused: the P1 result stays, its CPU counted
-    calc = calculator("chgnet")
-    result = relax(shaken, calc, 0.1, 40)
-    kept, group = refine(result, calc, {**options, "refine": [1.0], "refine_energy": -1.0})
+    relaxer = Relaxer(Relax.of(options, refine=[1.0], refine_energy=-1.0))
+    result = relaxer.relax(shaken)
+    kept, group = refine(result, relaxer)
     assert group == "" and kept.structure is result.structure and kept.cpu_s > result.cpu_s
     assert spacegroup(kept.structure) == "P1"
 
@@ -216,7 +220,7 @@ def test_a_relaxed_p1_candidate_is_refined_into_a_group_at_no_energy_cost(pdni_h
 def test_the_potential_runs_where_relax_device_says():
     import torch
 
-    from crystalgan.potentials import PotentialUnavailable, device
+    from crystalgan.physics.potentials import PotentialUnavailable, device
 
     assert device("cpu") == "cpu"
     assert device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
@@ -232,7 +236,10 @@ def test_failures_are_rows_with_reasons():
     from ase.calculators.lj import LennardJones
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from crystalgan.potentials import _problem, relax
+    from crystalgan.physics.potentials import Relaxer, _problem
+
+    def relax(structure, calc, fmax, steps):
+        return Relaxer(Relax.of(fmax=fmax, steps=steps), calc=calc).relax(structure)
 
     s = rocksalt_ternary(4.0)
     nan = relax(s, LennardJones(sigma=float("nan")), 0.1, 5)
@@ -257,7 +264,7 @@ def test_failures_are_rows_with_reasons():
 def test_missing_potential_packages_name_the_install_command(monkeypatch):
     import importlib.util
 
-    from crystalgan.potentials import PotentialUnavailable, require
+    from crystalgan.physics.potentials import PotentialUnavailable, require
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "chgnet" else real(name))

@@ -3,10 +3,10 @@ import pandas as pd
 import pytest
 from pymatgen.core import Lattice, Structure
 
-from crystalgan.artifacts import FILTERED, LOSSES, NEIGHBOURS, write_table
-from crystalgan.report import markdown, report, run_counts, run_cpu_minutes, table2, training_cpu
-from crystalgan.structures import encode_structure
-from crystalgan.verdicts import neighbour_table
+from crystalgan.core.artifacts import FILTERED, LOSSES, NEIGHBOURS, write_table
+from crystalgan.core.structures import encode_structure
+from crystalgan.evaluation.report import markdown, report, run_counts, run_cpu_minutes, table2, training_cpu
+from crystalgan.evaluation.verdicts import neighbour_table
 
 
 def fake_filtered(folder, system, method, seed, valid, unique, novel, ternary, a="Pd", b="Ni", cpu=None):
@@ -70,7 +70,7 @@ def test_counts_and_table_arithmetic(tmp_path):
         losses,
         LOSSES,
     )
-    table = report([p0, p1], [n0, n1], tmp_path / "report", 1.8, 3.0, [losses])
+    table = report([p0, p1], [n0, n1], out=tmp_path / "report", d1=1.8, d2=3.0, losses=[losses])
     row = table.iloc[0]
     assert row["n_valid_mean"] == pytest.approx(2.0) and row["n_valid_std"] == pytest.approx(1.0)
     assert row["n_valid_unique_mean"] == pytest.approx(1.5) and row["n_ternary_mean"] == pytest.approx(3.0)
@@ -125,7 +125,7 @@ def test_one_seed_prints_plain_counts_several_mean_and_std(tmp_path):
         novel=[True, False],
         ternary=[True, True],
     )
-    table = report([one[0]], [one[1]], tmp_path / "report", 1.8, 3.0)
+    table = report([one[0]], [one[1]], out=tmp_path / "report", d1=1.8, d2=3.0)
     assert "| PdNiH | crystalgan | 1 | 2 | 2 | 2 | 1 | 1 |" in markdown(table)
     assert "±" not in markdown(table)
 
@@ -134,7 +134,7 @@ def test_report_refuses_a_neighbour_table_of_another_run(tmp_path):
     a = fake_filtered(tmp_path / "a", "PdNiH", "crystalgan", 0, [True], [True], [True], [True])
     b = fake_filtered(tmp_path / "b", "PdNiH", "crystalgan", 1, [True], [True], [True], [True])
     with pytest.raises(ValueError, match=r"neighbours.parquet: a table of run PdNiH/crystalgan/seed1, not of .*seed0"):
-        report([a[0], b[0]], [b[1], a[1]], tmp_path / "report", 1.8, 3.0)
+        report([a[0], b[0]], [b[1], a[1]], out=tmp_path / "report", d1=1.8, d2=3.0)
 
 
 def test_report_names_a_file_that_is_not_parquet(tmp_path):
@@ -142,9 +142,9 @@ def test_report_names_a_file_that_is_not_parquet(tmp_path):
     text = tmp_path / "a" / "notes.parquet"
     text.write_text("system,method\nPdNiH,crystalgan\n")
     with pytest.raises(ValueError, match=r"notes.parquet: not a readable Parquet table"):
-        report([text], [a[1]], tmp_path / "report", 1.8, 3.0)
+        report([text], [a[1]], out=tmp_path / "report", d1=1.8, d2=3.0)
     with pytest.raises(ValueError, match=r"notes.parquet: not a readable Parquet table"):
-        report([a[0]], [text], tmp_path / "report", 1.8, 3.0)
+        report([a[0]], [text], out=tmp_path / "report", d1=1.8, d2=3.0)
 
 
 def fake_losses(path, stage, cpu_s):
@@ -187,7 +187,7 @@ def test_table2_gives_yields_per_cpu_minute(tmp_path):
         )
         for seed in (0, 1)
     ]
-    table = report([p for p, _ in paths], [n for _, n in paths], tmp_path / "report", 1.8, 3.0)
+    table = report([p for p, _ in paths], [n for _, n in paths], out=tmp_path / "report", d1=1.8, d2=3.0)
     row = table.iloc[0]
     assert row["cpu_min_mean"] == pytest.approx(((30 + 50) / 2) / 60)
     assert row["n_valid_unique_per_cpu_min"] == pytest.approx(2.5 / (40 / 60))

@@ -5,10 +5,11 @@ import pytest
 import tensorflow as tf
 
 from conftest import CURATE_OPTIONS, GEOMETRY, SHIPPED, TRAIN_OPTIONS, domain
-from crystalgan.artifacts import LOSSES, read_structures, read_table
-from crystalgan.curate import curate
-from crystalgan.encoding import encode
-from crystalgan.models import (
+from crystalgan.core.artifacts import LOSSES, read_structures, read_table
+from crystalgan.data.curate import curate
+from crystalgan.data.encoding import encode
+from crystalgan.data.transfer import transfer
+from crystalgan.gan.models import (
     CrossDomainGAN,
     Generator,
     adam_pair,
@@ -18,10 +19,9 @@ from crystalgan.models import (
     gradient_penalty,
     row_mask,
 )
-from crystalgan.stage1 import train_stage1
-from crystalgan.stage2 import train_stage2
-from crystalgan.train import TrainingError, fit
-from crystalgan.transfer import transfer
+from crystalgan.gan.stage1 import train_stage1
+from crystalgan.gan.stage2 import train_stage2
+from crystalgan.gan.train import TrainingError, fit
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,7 @@ def test_a_checkpoint_of_other_options_or_data_is_not_resumed(encoded, tmp_path,
     options = {**TRAIN_OPTIONS, **change}
     data = reshape(_data(encoded)) if reshape else _data(encoded)
     _train(encoded, tmp_path / "ck", 2)
-    with caplog.at_level("INFO", logger="crystalgan.train"):
+    with caplog.at_level("INFO", logger="crystalgan.gan.train"):
         rerun, losses = _train(encoded, tmp_path / "ck", 4, options, data)
     assert "not resuming from the checkpoints" in caplog.text and "resuming from epoch" not in caplog.text
     expected = "training data changed" if reshape else next(iter(change))
@@ -152,12 +152,12 @@ def test_other_seed_or_unknown_checkpoints_are_not_resumed(encoded, tmp_path, ca
     options = {**TRAIN_OPTIONS, "epochs": 4}
     model = CrossDomainGAN(options, 4.0, swap=True)
     model.compile(**adam_pair(options))
-    with caplog.at_level("INFO", logger="crystalgan.train"):
+    with caplog.at_level("INFO", logger="crystalgan.gan.train"):
         fit(model, *_data(encoded), options, 1, tmp_path / "ck", "stage1")
     assert "seed (0 -> 1)" in caplog.text
     (tmp_path / "ck" / "resume.json").unlink()  # checkpoints of an older version, or copied from elsewhere
     caplog.clear()
-    with caplog.at_level("INFO", logger="crystalgan.train"):
+    with caplog.at_level("INFO", logger="crystalgan.gan.train"):
         _train(encoded, tmp_path / "ck", 6)
     assert "resume.json is missing" in caplog.text
 
@@ -172,7 +172,7 @@ def test_finished_stages_remove_their_checkpoints(encoded, tmp_path):
 
 def test_nan_loss_stops_with_stage_epoch_term_and_keeps_checkpoint(encoded, tmp_path, monkeypatch):
     # the NaN comes with new data; the checkpoints are taken as this data's, to reach epoch 2
-    monkeypatch.setattr("crystalgan.train.resume_key", lambda *args: {"same": True})
+    monkeypatch.setattr("crystalgan.gan.train.resume_key", lambda *args: {"same": True})
     _train(encoded, tmp_path / "ck", 2)
     xa, ca, xb, cb = _data(encoded)
     xa = xa.copy()
@@ -294,7 +294,7 @@ def test_box_loss_is_zero_for_equal_cells_and_grows_with_their_difference(encode
 def test_augmentation_moves_the_tensor_but_keeps_each_crystal(encoded):
     from pymatgen.analysis.structure_matcher import StructureMatcher
 
-    from crystalgan.structures import decode_structure
+    from crystalgan.core.structures import decode_structure
 
     x, c = read_structures(encoded / "AH.npy")
     kinds = ("translate", "rotate", "permute")

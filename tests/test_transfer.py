@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import domain
-from crystalgan.artifacts import read_json, read_structures, write_structures
-from crystalgan.transfer import transfer
+from crystalgan.core.artifacts import read_json, read_structures, write_structures
+from crystalgan.data.transfer import transfer
 
 
 def structure(lattice, h=(), a=(), b=()):

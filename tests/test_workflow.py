@@ -277,8 +277,8 @@ def test_a_pair_without_folders_builds_relaxes_and_reports_its_prototypes(tmp_pa
     relaxed with the potential, the hull per system, relaxed.parquet per run, Table 2 with the
     physical columns and S.U.N. per CPU minute, and the relaxation plots."""
     pytest.importorskip("chgnet", reason="the relax extra is not installed: pip install -e '.[relax]'")
-    from crystalgan.prototypes import PROTOTYPES
-    from crystalgan.structures import spacegroup
+    from crystalgan.core.structures import spacegroup
+    from crystalgan.data.prototypes import PROTOTYPES
 
     config = small_config(
         tmp_path,
@@ -341,8 +341,8 @@ def edited(config: Path, out: Path, section: str, key: str, value) -> Path:
 def assert_structure_files_read_back(results: Path) -> None:
     """Every POSCAR and CIF of a run reads back as the structure of the table it belongs to:
     candidates as encoded, relaxed structures as in relaxed.parquet."""
-    from crystalgan.artifacts import read_structures
-    from crystalgan.structures import decode_structure, same_structure, structure_from_row
+    from crystalgan.core.artifacts import read_structures
+    from crystalgan.core.structures import decode_structure, same_structure, structure_from_row
 
     checked = 0
     for info in results.rglob("candidates.json"):

@@ -1,6 +1,6 @@
 """Encoding stage: curated tables -> tensors ``[N, 4, 18, 3]`` float32 plus atom counts
 ``[N, 3]`` (n_H, n_A, n_B) per domain, a long Parquet view of them and ``meta.json``
-(element names, structure ids, partners). The encoding itself is :mod:`crystalgan.structures`.
+(element names, structure ids, partners). The encoding itself is :mod:`crystalgan.core.structures`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crystalgan.artifacts import (
+from crystalgan.core.artifacts import (
     CURATED,
     ENCODED_LONG,
     PAIRS,
@@ -21,7 +21,7 @@ from crystalgan.artifacts import (
     write_structures,
     write_table,
 )
-from crystalgan.structures import encode_structure, structure_from_row
+from crystalgan.core.structures import encode_structure, structure_from_row
 
 
 def encode_table(df: pd.DataFrame, metal_a: str, metal_b: str) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crystalgan.artifacts import (
+from crystalgan.core.artifacts import (
     FILTERED,
     HULL,
     LOSSES,
@@ -24,7 +24,9 @@ from crystalgan.artifacts import (
     read_run,
     read_table,
 )
+from crystalgan.errors import InputError
 from crystalgan.methods import METHODS
+from crystalgan.settings import Relax
 
 log = logging.getLogger(__name__)
 
@@ -252,20 +254,22 @@ def plot_losses(paths: list[Path], out: Path) -> None:
 def report(
     filtered: list[Path],
     neighbours: list[Path],
+    *,
     out: Path,
     d1: float,
     d2: float,
     losses: list[Path] = (),
     relaxed: list[Path] = (),
     hulls: list[Path] = (),
-    relax: dict | None = None,
+    relax: Relax | None = None,
 ) -> pd.DataFrame:
     """Write table2.{csv,md}, runs.csv, candidates.csv, nearest_neighbours.csv, the plots and
     summary.md into ``out`` from the runs' ``filtered`` and ``neighbours`` tables; with the
     runs' ``relaxed`` tables and the systems' ``hulls``, relaxed.csv and the plots of
-    ``out/relaxation/`` too (``relax``: the config section, for its thresholds)."""
+    ``out/relaxation/`` too (``relax``: the relax settings, for its thresholds)."""
+    relax = relax or Relax.of()
     if len(filtered) != len(neighbours) or (relaxed and len(relaxed) != len(filtered)):
-        raise ValueError(
+        raise InputError(
             f"{len(filtered)} filtered, {len(neighbours)} neighbour and {len(relaxed)} relaxed tables: "
             "one of each per run"
         )
@@ -280,7 +284,7 @@ def report(
         counts.update({f"cpu_{stage}": s for stage, s in read_cpu(path).items()})
         if relaxed:
             rel = read_table(relaxed[k], RELAXED)
-            counts.update(relaxed_counts(rel, relax["strict"]))
+            counts.update(relaxed_counts(rel, relax.strict))
             counts["cpu_relax"] = read_cpu(relaxed[k]).get("relax", np.nan)
             relaxations.append(rel.drop(columns=["lattice", "species", "cart_coords"]).assign(**run))
         runs.append({**run, **counts})
@@ -326,9 +330,9 @@ def report(
     ]
     if relaxed:
         summary += [
-            f"Relaxed with {relax['potential']} (fmax {relax['fmax']} eV/Å, at most {relax['steps']} steps, "
-            f"{relax['max_per_run']} per run); stable: E_above_hull <= {relax['stable']} eV/atom "
-            f"(strict: {relax['strict']}); S.U.N.: stable, unique and novel after relaxation.",
+            f"Relaxed with {relax.potential} (fmax {relax.fmax} eV/Å, at most {relax.steps} steps, "
+            f"{relax.max_per_run} per run); stable: E_above_hull <= {relax.stable} eV/atom "
+            f"(strict: {relax.strict}); S.U.N.: stable, unique and novel after relaxation.",
             "",
         ]
     (out / "summary.md").write_text("\n".join(summary))
@@ -336,7 +340,7 @@ def report(
     return table
 
 
-def plot_relaxation(relaxations: pd.DataFrame, hulls: list[pd.DataFrame], folder: Path, relax: dict) -> None:
+def plot_relaxation(relaxations: pd.DataFrame, hulls: list[pd.DataFrame], folder: Path, relax: Relax) -> None:
     """e_above_hull.png (per method), phase_diagram_<system>.png with the S.U.N. candidates,
     and best_sun.png (the lowest S.U.N. structures) into ``folder``."""
     import matplotlib
@@ -353,8 +357,8 @@ def plot_relaxation(relaxations: pd.DataFrame, hulls: list[pd.DataFrame], folder
         for i, v in enumerate(values, start=1):
             ax.plot(np.full(len(v), i) + np.random.default_rng(i).uniform(-0.15, 0.15, len(v)), v, ".", alpha=0.6)
         ax.set_xticks(range(1, len(methods) + 1), methods)
-    ax.axhline(relax["stable"], color="C3", linestyle="--", label=f"stable ({relax['stable']} eV/atom)")
-    ax.axhline(relax["strict"], color="C2", linestyle=":", label=f"strict ({relax['strict']} eV/atom)")
+    ax.axhline(relax.stable, color="C3", linestyle="--", label=f"stable ({relax.stable} eV/atom)")
+    ax.axhline(relax.strict, color="C2", linestyle=":", label=f"strict ({relax.strict} eV/atom)")
     ax.set_ylabel("energy above hull (eV/atom)")
     ax.set_title("Relaxed unique candidates (all systems and seeds)")
     ax.legend(fontsize=8)
@@ -372,7 +376,7 @@ def plot_phase_diagram(hull: pd.DataFrame, relaxations: pd.DataFrame, path: Path
     from pymatgen.analysis.phase_diagram import PDEntry, PDPlotter, PhaseDiagram
     from pymatgen.core import Composition
 
-    from crystalgan.hull import phase_diagram
+    from crystalgan.evaluation.stability import phase_diagram
 
     references = phase_diagram(hull)
     sun = relaxations[(relaxations["system"] == hull["system"].iloc[0]) & relaxations["sun"]]

@@ -31,12 +31,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crystalgan.artifacts import LOSSES, atomic_path, read_table, write_json, write_table
+from crystalgan.core.artifacts import LOSSES, atomic_path, read_table, write_json, write_table
+from crystalgan.errors import CrystalganError
 
 log = logging.getLogger(__name__)
 
 
-class TrainingError(RuntimeError):
+class TrainingError(CrystalganError, RuntimeError):
     """Training cannot go on (a loss became NaN or Inf)."""
 
 
@@ -331,7 +332,7 @@ def save_model(model, folder: Path, kind: str, options: dict, extra: dict | None
 def load_model(model_json: Path, weights: Path, counts_a: np.ndarray, counts_b: np.ndarray):
     """Rebuild a model saved by :func:`save_model` from its ``model.json`` and weights."""
     from crystalgan.config import with_defaults
-    from crystalgan.models import CrossDomainGAN, NoiseGAN
+    from crystalgan.gan.models import CrossDomainGAN, NoiseGAN
 
     meta = json.loads(Path(model_json).read_text())
     options = with_defaults("train", meta["options"])

@@ -4,8 +4,8 @@ The references are the curated training binaries and the elements: H as an H2 mo
 a box (positions only), each metal as fcc, bcc and hcp (cell and positions), all relaxed with
 the same potential and settings as the candidates; ML energies are never mixed with DFT ones.
 ``hull.parquet`` holds every reference (energy, its own energy above the hull, the relaxed
-structure, or the reason it failed); :func:`phase_diagram` rebuilds pymatgen's
-``PhaseDiagram`` of the successful ones for the relax stage and the report.
+structure, or the reason it failed); :func:`crystalgan.evaluation.stability.phase_diagram`
+rebuilds pymatgen's ``PhaseDiagram`` of the successful ones for the relax stage and the report.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition, Lattice, Structure
 
-from crystalgan.artifacts import CURATED, HULL, cpu_seconds, read_table, write_table
-from crystalgan.prototypes import atomic_volume
-from crystalgan.structures import spacegroup, structure_from_row
+from crystalgan.core.artifacts import CURATED, HULL, cpu_seconds, read_table, write_table
+from crystalgan.core.structures import spacegroup, structure_from_row
+from crystalgan.data.prototypes import atomic_volume, build_library
+from crystalgan.errors import CrystalganError
+from crystalgan.evaluation.stability import e_above_hull, phase_diagram
+from crystalgan.settings import Relax
 
 log = logging.getLogger(__name__)
 
@@ -66,66 +68,30 @@ def relaxation_row(result) -> dict:
     }
 
 
-def phase_diagram(hull: pd.DataFrame) -> PhaseDiagram:
-    """pymatgen's PhaseDiagram of the relaxed references (rows with an energy)."""
-    ok = hull[np.isfinite(hull["energy_per_atom"])]
-    entries = [PDEntry(Composition(r.formula), r.energy_per_atom * r.n_atoms, name=r.id) for r in ok.itertuples()]
-    return PhaseDiagram(entries)
-
-
-def e_above_hull(diagram: PhaseDiagram, formula: str, energy_per_atom: float) -> float:
-    """Energy above the hull (eV/atom) of a phase ``formula`` at ``energy_per_atom``; negative
-    below the hull (a new stable phase), NaN without an energy."""
-    if not np.isfinite(energy_per_atom):
-        return float("nan")
-    comp = Composition(formula)
-    entry = PDEntry(comp, energy_per_atom * comp.num_atoms)
-    return float(diagram.get_e_above_hull(entry, allow_negative=True))
-
-
 def hull(
-    ah: Path,
-    bh: Path,
-    metal_a: str,
-    metal_b: str,
-    out: Path,
-    potential: str,
-    fmax: float,
-    steps: int,
-    optimizer: str,
-    threads: int = 1,
-    where: str = "auto",
+    ah: Path, bh: Path, *, metal_a: str, metal_b: str, out: Path, settings: Relax, threads: int = 1
 ) -> pd.DataFrame:
-    """Relax the references of a system (curated ``ah``, ``bh`` and the elements) into ``out``
-    (hull.parquet) and return it."""
-    from crystalgan.potentials import calculator, relax
+    """Relax the references of a system (curated ``ah``, ``bh`` and the elements) with the
+    potential and settings of ``settings`` into ``out`` (hull.parquet) and return it."""
+    from crystalgan.physics.potentials import Relaxer
 
-    calc = calculator(potential, threads, where)
+    relaxer = Relaxer(settings, threads)
     references = element_references([metal_a, metal_b])
     for table in (ah, bh):
         df = read_table(table, CURATED)
         references += [(row["id"], "binary", structure_from_row(row)) for _, row in df.iterrows()]
     rows = []
-    for k, (ref_id, kind, s) in enumerate(references, start=1):
-        result = relax(s, calc, fmax, steps, cell=kind != "molecule", optimizer=optimizer)
-        formula = s.composition.formula.replace(" ", "")
-        rows.append({"id": ref_id, "kind": kind, "formula": formula, "n_atoms": len(s), **relaxation_row(result)})
-        log.info(
-            "reference %d of %d %s (%s): %.4f eV/atom, %d steps %s",
-            k,
-            len(references),
-            ref_id,
-            formula,
-            result.energy_per_atom,
-            result.steps,
-            result.reason or "converged",
-        )
+    for kind in ("molecule", "element", "binary"):  # the molecule relaxes in its box, the cell fixed
+        items = [(ref_id, s) for ref_id, k, s in references if k == kind]
+        for ref_id, s, result in relaxer.each(items, f"{kind} reference", cell=kind != "molecule"):
+            formula = s.composition.formula.replace(" ", "")
+            rows.append({"id": ref_id, "kind": kind, "formula": formula, "n_atoms": len(s), **relaxation_row(result)})
     table = pd.DataFrame(rows)
     elements = table["formula"].map(lambda f: "".join(sorted(e.symbol for e in Composition(f).elements)))
     for metal in ("H", metal_a, metal_b):
         elemental = table[elements == metal]
         if not np.isfinite(elemental["energy_per_atom"]).any():
-            raise RuntimeError(f"no reference of element {metal} relaxed: {'; '.join(elemental['reason'])}")
+            raise CrystalganError(f"no reference of element {metal} relaxed: {'; '.join(elemental['reason'])}")
     diagram = phase_diagram(table)
     table["e_above_hull"] = [e_above_hull(diagram, r.formula, r.energy_per_atom) for r in table.itertuples()]
     write_table(table, out, HULL, cpu={"hull": cpu_seconds()})
@@ -137,3 +103,17 @@ def hull(
         ", ".join(on_hull),
     )
     return table
+
+
+def relaxed_library(metal: str, relaxer) -> list[tuple[str, Structure, str]]:
+    """(name, structure, note) of every prototype of :mod:`crystalgan.data.prototypes` for
+    ``metal`` relaxed by ``relaxer`` within its space group; failures are left out."""
+    settings = relaxer.settings
+    note = f"relaxed with {settings.potential} to fmax {settings.fmax} eV/A"
+    out = []
+    for name, _, r in relaxer.each(build_library(metal), f"{metal} prototype", keep_symmetry=True):
+        if r.structure is not None:
+            out.append((name, r.structure, note if r.converged else f"{note} (not reached in {r.steps} steps)"))
+    if not out:
+        raise CrystalganError(f"no {metal} prototype relaxed with {settings.potential}: see the log")
+    return out

@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crystalgan.errors import CrystalganError
+
 MAX_ATOMS = 18  # rows per species slot in the tensor encoding
 N_SLOTS = 4  # lattice, H, A, B
 SLOT_NAMES = ("lattice", "H", "A", "B")
@@ -172,11 +174,11 @@ RUN_KEY = b"crystalgan.run"  # Parquet metadata of a run's tables: RUN_FIELDS
 RUN_FIELDS = ("system", "method", "seed", "A", "B")  # what identifies a run (from candidates.json)
 
 
-class ArtifactError(ValueError):
+class ArtifactError(CrystalganError, ValueError):
     """An artefact is missing or does not have its declared schema."""
 
 
-class DeviceFull(OSError):
+class DeviceFull(CrystalganError, OSError):
     """A write found its device full (or the disk quota spent); the message names the file."""
 
 

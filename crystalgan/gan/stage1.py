@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from crystalgan.artifacts import LOSSES, cpu_seconds, read_structures, write_structures, write_table
 from crystalgan.config import with_defaults
-from crystalgan.models import CrossDomainGAN, adam_pair, data_scale, row_mask
-from crystalgan.train import configure_runtime, discard_checkpoints, fit, save_model
+from crystalgan.core.artifacts import LOSSES, cpu_seconds, read_structures, write_structures, write_table
+from crystalgan.gan.models import CrossDomainGAN, adam_pair, data_scale, row_mask
+from crystalgan.gan.train import configure_runtime, discard_checkpoints, fit, save_model
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,11 @@ import pandas as pd
 from pymatgen.core import Composition, Lattice, Structure
 from pymatgen.optimization.neighbors import find_points_in_spheres
 
-from crystalgan.artifacts import ATOM_SLOTS, FILTERED, LATTICE_SLOT, NEIGHBOURS
-from crystalgan.structures import poscar_name
+from crystalgan.core.artifacts import ATOM_SLOTS, FILTERED, LATTICE_SLOT, NEIGHBOURS
+from crystalgan.core.structures import PBC, poscar_name
 
 PAIR_COLUMNS = ("HH", "AA", "BB", "AB")
 PAIR_INDEX = ((0, 0), (1, 1), (2, 2), (1, 2))  # species (H=0, A=1, B=2) of each pair column
-PBC = np.array([1, 1, 1], dtype=np.int64)
 MIN_VOLUME = 0.1  # A^3, as CDVAE's structural validity
 MIN_PAIR = 0.5  # A, as CDVAE's structural validity
 SWITENDICK = 2.0  # A, minimal H-H distance in stable metal hydrides
@@ -182,7 +181,7 @@ def verdict_table(
     ``x``, ``counts`` (element ``names`` of H, A, B; POSCARs in ``poscar_dir``).
 
     Rows carry the global candidate index; the StructureMatcher columns are left unset
-    (False, -1, "") for :func:`crystalgan.matching.mark_novelty`. Verdicts run in
+    (False, -1, "") for :func:`crystalgan.core.matching.mark_novelty`. Verdicts run in
     ``processes`` worker processes; neighbours are searched up to 2 * d2.
     """
     k, n = part

@@ -26,7 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 from pymatgen.core import Structure
 
-from crystalgan.artifacts import VOLUME_PER_ATOM  # A^3 per atom: outside, the cell has collapsed or exploded
+from crystalgan.core.artifacts import VOLUME_PER_ATOM  # A^3 per atom: outside, the cell has collapsed or exploded
+from crystalgan.errors import CrystalganError, InputError
+from crystalgan.settings import Relax
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ class Potential:
 POTENTIALS = {"chgnet": Potential(("torch", "chgnet"), _chgnet)}
 
 
-class PotentialUnavailable(RuntimeError):
+class PotentialUnavailable(CrystalganError, RuntimeError):
     """The potential's packages are not installed."""
 
 
@@ -60,7 +62,7 @@ def require(name: str) -> Potential:
     """The registered potential ``name``; PotentialUnavailable naming the install command
     when its packages are missing, ValueError when the name is unknown."""
     if name not in POTENTIALS:
-        raise ValueError(f"unknown potential {name!r} (one of {', '.join(POTENTIALS)})")
+        raise InputError(f"unknown potential {name!r} (one of {', '.join(POTENTIALS)})")
     potential = POTENTIALS[name]
     missing = [p for p in potential.packages if importlib.util.find_spec(p) is None]
     if missing:
@@ -74,7 +76,7 @@ def device(wanted: str = "auto") -> str:
     import torch
 
     if wanted not in DEVICES:
-        raise ValueError(f"unknown device {wanted!r} (one of {', '.join(DEVICES)})")
+        raise InputError(f"unknown device {wanted!r} (one of {', '.join(DEVICES)})")
     if wanted == "cuda" and not torch.cuda.is_available():
         raise PotentialUnavailable(
             f"relax.device is cuda but torch {torch.__version__} sees no GPU (CUDA build: {torch.version.cuda})"
@@ -114,60 +116,94 @@ class Relaxed:
         return self.energy / len(self.structure) if self.structure is not None else float("nan")
 
 
-def relax(
-    structure: Structure,
-    calc,
-    fmax: float,
-    steps: int,
-    cell: bool = True,
-    optimizer: str = OPTIMIZERS[0],
-    keep_symmetry: bool = False,
-) -> Relaxed:
-    """Relax ``structure`` (positions, and the cell where ``cell``) with the ASE calculator ``calc``
-    and the ASE ``optimizer``; with ``keep_symmetry`` within its space group (ASE's FixSymmetry
-    at KEEP_SYMPREC)."""
-    from ase import optimize
-    from ase.constraints import FixSymmetry
-    from ase.filters import FrechetCellFilter
-    from pymatgen.io.ase import AseAtomsAdaptor
+class Relaxer:
+    """A potential's calculator bound to an optimizer and its settings (the relax config
+    section): relaxes structures, cell and positions, stopping at collapse (:meth:`relax`),
+    gives single-point energies (:meth:`energy`) and logs the progress of many (:meth:`each`).
+    The one relaxation of the project: prototypes, hull references and candidates alike."""
 
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r} (one of {', '.join(OPTIMIZERS)})")
+    def __init__(self, settings: Relax, threads: int = 1, calc=None):
+        """The relaxer of ``settings``'s potential on ``threads`` torch threads, or of the ASE
+        calculator ``calc`` where given (e.g. a classical potential)."""
+        if settings.optimizer not in OPTIMIZERS:
+            raise InputError(f"unknown optimizer {settings.optimizer!r} (one of {', '.join(OPTIMIZERS)})")
+        self.settings = settings
+        self.calc = calc if calc is not None else calculator(settings.potential, threads, settings.device)
 
-    t0 = time.process_time()
-    atoms = AseAtomsAdaptor.get_atoms(structure)
-    atoms.calc = calc
-    if keep_symmetry:
-        atoms.set_constraint(FixSymmetry(atoms, symprec=KEEP_SYMPREC))
-    run = getattr(optimize, optimizer)(FrechetCellFilter(atoms) if cell else atoms, logfile=None)
+    def relax(self, structure: Structure, *, cell: bool = True, keep_symmetry: bool = False) -> Relaxed:
+        """Relax ``structure`` (positions, and the cell where ``cell``); with ``keep_symmetry``
+        within its space group (ASE's FixSymmetry at KEEP_SYMPREC)."""
+        from ase import optimize
+        from ase.constraints import FixSymmetry
+        from ase.filters import FrechetCellFilter
+        from pymatgen.io.ase import AseAtomsAdaptor
 
-    def guard():  # a collapsing cell grows the potential's neighbour graph without bound: stop it early
-        problem = _geometry_problem(atoms.cell.volume / len(atoms), atoms, cell)
+        fmax, steps = self.settings.fmax, self.settings.steps
+        t0 = time.process_time()
+        atoms = AseAtomsAdaptor.get_atoms(structure)
+        atoms.calc = self.calc
+        if keep_symmetry:
+            atoms.set_constraint(FixSymmetry(atoms, symprec=KEEP_SYMPREC))
+        run = getattr(optimize, self.settings.optimizer)(FrechetCellFilter(atoms) if cell else atoms, logfile=None)
+
+        def guard():  # a collapsing cell grows the potential's neighbour graph without bound: stop it early
+            problem = _geometry_problem(atoms.cell.volume / len(atoms), atoms, cell)
+            if problem:
+                raise Diverged(problem)
+
+        run.attach(guard)
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                converged = bool(run.run(fmax=fmax, steps=steps))
+                energy = float(atoms.get_potential_energy())
+                forces = atoms.get_forces()
+        except Diverged as exc:
+            return Relaxed(None, float("nan"), run.nsteps, False, time.process_time() - t0, str(exc))
+        except Exception as exc:  # the potential may fail on any input
+            return Relaxed(
+                None, float("nan"), run.nsteps, False, time.process_time() - t0, f"potential failed: {exc}"[:300]
+            )
+        taken = run.nsteps
+        cpu = time.process_time() - t0
+        problem = _problem(atoms, energy, forces, cell)
         if problem:
-            raise Diverged(problem)
+            return Relaxed(None, float("nan"), taken, False, cpu, problem)
+        atoms.set_constraint()  # FixSymmetry has no pymatgen counterpart
+        relaxed = AseAtomsAdaptor.get_structure(atoms)
+        reason = "" if converged else f"step limit: {steps} steps without max force < {fmax} eV/A"
+        return Relaxed(relaxed, energy, taken, converged, cpu, reason)
 
-    run.attach(guard)
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            converged = bool(run.run(fmax=fmax, steps=steps))
-            energy = float(atoms.get_potential_energy())
-            forces = atoms.get_forces()
-    except Diverged as exc:
-        return Relaxed(None, float("nan"), run.nsteps, False, time.process_time() - t0, str(exc))
-    except Exception as exc:  # the potential may fail on any input
-        return Relaxed(
-            None, float("nan"), run.nsteps, False, time.process_time() - t0, f"potential failed: {exc}"[:300]
-        )
-    taken = run.nsteps
-    cpu = time.process_time() - t0
-    problem = _problem(atoms, energy, forces, cell)
-    if problem:
-        return Relaxed(None, float("nan"), taken, False, cpu, problem)
-    atoms.set_constraint()  # FixSymmetry has no pymatgen counterpart
-    relaxed = AseAtomsAdaptor.get_structure(atoms)
-    reason = "" if converged else f"step limit: {steps} steps without max force < {fmax} eV/A"
-    return Relaxed(relaxed, energy, taken, converged, cpu, reason)
+    def energy(self, structure: Structure) -> float:
+        """Single-point energy of ``structure`` (eV/atom; NaN where the potential fails)."""
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        atoms = AseAtomsAdaptor.get_atoms(structure)
+        atoms.calc = self.calc
+        try:
+            return float(atoms.get_potential_energy()) / len(structure)
+        except Exception:  # the relaxation, if any, reports the failure
+            return float("nan")
+
+    def each(self, items, what: str, **options):
+        """(label, structure, result) for each (label, structure) of ``items``, relaxed with
+        ``options`` (those of :meth:`relax`), with a progress line per structure."""
+        items = list(items)
+        for k, (label, s) in enumerate(items, start=1):
+            result = self.relax(s, **options)
+            log.info(
+                "%s %d of %d %s (%s): %.4f eV/atom, %d steps, %.1f CPU-s %s",
+                what,
+                k,
+                len(items),
+                label,
+                s.composition.reduced_formula,
+                result.energy_per_atom,
+                result.steps,
+                result.cpu_s,
+                result.reason or "converged",
+            )
+            yield label, s, result
 
 
 class Diverged(RuntimeError):

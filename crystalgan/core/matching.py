@@ -19,8 +19,7 @@ from pymatgen.analysis.structure_matcher import FrameworkComparator, StructureMa
 from pymatgen.core import Lattice, Structure
 from pymatgen.optimization.neighbors import find_points_in_spheres
 
-from crystalgan.structures import decode_structure, spacegroup
-from crystalgan.verdicts import PBC
+from crystalgan.core.structures import PBC, decode_structure, spacegroup
 
 log = logging.getLogger(__name__)
 

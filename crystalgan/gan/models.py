@@ -12,8 +12,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from crystalgan.artifacts import A_SLOT, B_SLOT, H_SLOT, LATTICE_SLOT, MAX_ATOMS, N_SLOTS, STRUCTURE_SHAPE
-from crystalgan.geometry import distance_loss, inverse, pair_squares, window_loss
+from crystalgan.core.artifacts import A_SLOT, B_SLOT, H_SLOT, LATTICE_SLOT, MAX_ATOMS, N_SLOTS, STRUCTURE_SHAPE
+from crystalgan.gan.geometry import distance_loss, inverse, pair_squares, window_loss
 
 FLAT = int(np.prod(STRUCTURE_SHAPE))
 MASK_ROWS = N_SLOTS * MAX_ATOMS

@@ -1,5 +1,5 @@
-"""Filter stage: geometry verdicts of every candidate (:mod:`crystalgan.verdicts`), then
-uniqueness and novelty of the valid ones (:mod:`crystalgan.matching`), into
+"""Filter stage: geometry verdicts of every candidate (:mod:`crystalgan.evaluation.verdicts`), then
+uniqueness and novelty of the valid ones (:mod:`crystalgan.core.matching`), into
 ``filtered.parquet`` (one row per candidate) and ``neighbours.parquet`` (per atom of the
 valid unique candidates, its nearest constrained neighbour: the report's Figure 5 and 6).
 
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Structure
 
-from crystalgan.artifacts import (
+from crystalgan.core.artifacts import (
     CURATED,
     FILTERED,
     NEIGHBOURS,
@@ -31,9 +31,10 @@ from crystalgan.artifacts import (
     read_table,
     write_table,
 )
-from crystalgan.matching import mark_novelty
-from crystalgan.structures import decode_structure, structure_from_row
-from crystalgan.verdicts import PAIR_COLUMNS, data_windows, neighbour_table, verdict_table
+from crystalgan.core.matching import mark_novelty
+from crystalgan.core.structures import decode_structure, structure_from_row
+from crystalgan.errors import InputError
+from crystalgan.evaluation.verdicts import PAIR_COLUMNS, data_windows, neighbour_table, verdict_table
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def transfer_structures(transfer: list[Domain], metal_a: str, metal_b: str) -> l
 
 
 def element_windows(binaries: list[Structure], metal_a: str, metal_b: str) -> np.ndarray:
-    """:func:`~crystalgan.verdicts.data_windows` of the training binaries, logged."""
+    """:func:`~crystalgan.evaluation.verdicts.data_windows` of the training binaries, logged."""
     windows = data_windows(binaries, metal_a, metal_b)
     log.info("element-aware bounds (A) %s", dict(zip(PAIR_COLUMNS, np.round(windows, 3).tolist())))
     return windows
@@ -149,7 +150,7 @@ def write_filtered(
         df = judge_candidates(candidates, x, counts, info, binaries, d1, d2, processes)
         log.info("geometry verdicts of %d candidates in %.1f s", len(df), time.perf_counter() - t0)
     if df["candidate"].tolist() != list(range(len(x))):
-        raise ValueError(f"{candidates[0]}: verdicts cover {len(df)} rows, not each of the {len(x)} candidates once")
+        raise InputError(f"{candidates[0]}: verdicts cover {len(df)} rows, not each of the {len(x)} candidates once")
     df = df.reset_index(drop=True)
     t0 = time.perf_counter()
     mark_novelty(df, x, counts, info["A"], info["B"], training, processes)

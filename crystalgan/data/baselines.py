@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crystalgan.artifacts import (
+from crystalgan.core.artifacts import (
     A_SLOT,
     B_SLOT,
     H_SLOT,
@@ -27,9 +27,10 @@ from crystalgan.artifacts import (
     read_json,
     read_structures,
 )
+from crystalgan.core.structures import decode_structure, encode_structure, write_candidates
+from crystalgan.data.transfer import double_cell
+from crystalgan.errors import InputError
 from crystalgan.methods import method as registered
-from crystalgan.structures import decode_structure, encode_structure, write_candidates
-from crystalgan.transfer import double_cell
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def baseline(
     does) from the encoded ``binaries`` (A-H, B-H) and stage-2 ``ternaries`` (AHB_g, BHA_g)."""
     spec = registered(method)
     if spec.model != "baseline":
-        raise ValueError(f"method {method!r} is not a baseline")
+        raise InputError(f"method {method!r} is not a baseline")
     meta = read_json(meta)
     rng = np.random.default_rng([seed, BASELINE_STREAM])
     make = globals()[spec.baseline]

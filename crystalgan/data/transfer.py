@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crystalgan.artifacts import (
+from crystalgan.core.artifacts import (
     A_SLOT,
     B_SLOT,
     H_SLOT,
@@ -26,6 +26,7 @@ from crystalgan.artifacts import (
     write_json,
     write_structures,
 )
+from crystalgan.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def transfer(meta: Path, ah: Domain, bh: Domain, rec_a: Domain, rec_b: Domain, o
     stage 1's cycle outputs x_AHBA1 and y_BHAB1.
     """
     if mode not in MODES:
-        raise ValueError(f"unknown transfer mode {mode!r} (one of {', '.join(MODES)})")
+        raise InputError(f"unknown transfer mode {mode!r} (one of {', '.join(MODES)})")
     meta = read_json(meta)
     xa, ca = read_structures(*ah)
     xb, cb = read_structures(*bh)

@@ -23,9 +23,10 @@ from pymatgen.core import Element, Lattice, Structure
 from pymatgen.io.cif import CifParser
 from pymatgen.io.vasp import Poscar
 
-from crystalgan.artifacts import CURATED, PAIRS, REJECTED, VOLUME_PER_ATOM, write_table
 from crystalgan.config import is_candidate_file
-from crystalgan.structures import spacegroup
+from crystalgan.core.artifacts import CURATED, PAIRS, REJECTED, VOLUME_PER_ATOM, write_table
+from crystalgan.core.structures import spacegroup
+from crystalgan.errors import CrystalganError
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class Rejected(Exception):
         self.kind = kind or reason
 
 
-class CurationError(RuntimeError):
+class CurationError(CrystalganError, RuntimeError):
     """A whole domain cannot be curated (missing folder, too few good structures)."""
 
 

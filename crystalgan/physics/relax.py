@@ -4,7 +4,7 @@ judged as materials: energy above the hull, symmetry, and S.U.N. on the relaxed 
 The shortlist is the run's valid unique candidates, optionally ranked by the energy above the
 hull of a single-point energy and capped at ``max_per_run``. Each is optionally symmetrized
 first (spglib at ``symprec``: the idealised primitive standard cell of the group found, where
-it is not P1), then relaxed (cell and positions; see :mod:`crystalgan.potentials`); with
+it is not P1), then relaxed (cell and positions; see :mod:`crystalgan.physics.potentials`); with
 ``refine``, a stable one still P1 is symmetrized at looser tolerances and relaxed again within the
 group found, replacing the P1 structure where that costs at most ``refine_energy``. A relaxed
 candidate is unique when StructureMatcher matches it to no earlier relaxed one of the run, novel when it matches no
@@ -30,7 +30,7 @@ import pandas as pd
 from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Structure
 
-from crystalgan.artifacts import (
+from crystalgan.core.artifacts import (
     FILTERED,
     HULL,
     RELAXED,
@@ -44,9 +44,12 @@ from crystalgan.artifacts import (
     read_table,
     write_table,
 )
-from crystalgan.filter import run_info
-from crystalgan.hull import e_above_hull, phase_diagram, relaxation_row
-from crystalgan.structures import decode_structure, spacegroup, structure_from_row, write_structure_files
+from crystalgan.core.structures import decode_structure, spacegroup, structure_from_row, write_structure_files
+from crystalgan.errors import InputError
+from crystalgan.evaluation.filter import run_info
+from crystalgan.evaluation.stability import e_above_hull, phase_diagram
+from crystalgan.physics.hull import relaxation_row
+from crystalgan.settings import Relax
 
 log = logging.getLogger(__name__)
 
@@ -71,45 +74,32 @@ def symmetrized(s: Structure, symprec: float) -> tuple[Structure, str]:
         return s, ""
 
 
-def refine(result, calc, options: dict):
+def refine(result, relaxer):
     """``result`` (a potentials.Relaxed) and "", or where it is P1 at SYMPREC, the first
-    symmetrization at the tolerances ``options["refine"]`` that, relaxed within its group,
-    ends at most ``options["refine_energy"]`` eV/atom above it, and that group. The CPU
-    seconds and steps of every attempt are added to the result's."""
-    from crystalgan.potentials import relax
-
-    if not options["refine"] or result.structure is None or spacegroup(result.structure, SYMPREC) != "P1":
+    symmetrization at the tolerances ``relax.refine`` that, relaxed within its group, ends at
+    most ``relax.refine_energy`` eV/atom above it, and that group (the settings those of
+    ``relaxer``). The CPU seconds and steps of every attempt are added to the result's."""
+    settings = relaxer.settings
+    if not settings.refine or result.structure is None or spacegroup(result.structure, SYMPREC) != "P1":
         return result, ""
     steps, cpu = result.steps, result.cpu_s
-    for tolerance in options["refine"]:
+    for tolerance in settings.refine:
         start, group = symmetrized(result.structure, tolerance)
         if not group:
             continue
-        again = relax(
-            start, calc, options["fmax"], options["steps"], optimizer=options["optimizer"], keep_symmetry=True
-        )
+        again = relaxer.relax(start, keep_symmetry=True)
         steps, cpu = steps + again.steps, cpu + again.cpu_s
-        if again.converged and again.energy_per_atom <= result.energy_per_atom + options["refine_energy"]:
+        if again.converged and again.energy_per_atom <= result.energy_per_atom + settings.refine_energy:
             return replace(again, steps=steps, cpu_s=cpu), group
     return replace(result, steps=steps, cpu_s=cpu), ""
 
 
-def shortlist(candidates: list[tuple[int, Structure]], calc, diagram, cap: int | None, rank: bool) -> pd.DataFrame:
+def shortlist(candidates: list[tuple[int, Structure]], relaxer, diagram, cap: int | None, rank: bool) -> pd.DataFrame:
     """The candidates to relax (SHORTLIST rows, in order): all, or the ``cap`` first, or with
-    ``rank`` the ``cap`` lowest in single-point energy above the hull."""
-    from pymatgen.io.ase import AseAtomsAdaptor
-
+    ``rank`` the ``cap`` lowest in single-point energy (``relaxer``'s potential) above the hull."""
     scored = []
     for k, s in candidates:
-        e = float("nan")
-        if rank:
-            atoms = AseAtomsAdaptor.get_atoms(s)
-            atoms.calc = calc
-            try:
-                energy = float(atoms.get_potential_energy()) / len(s)
-            except Exception:  # ranked last; the relaxation reports the failure
-                energy = float("nan")
-            e = e_above_hull(diagram, s.composition.formula, energy)
+        e = e_above_hull(diagram, s.composition.formula, relaxer.energy(s)) if rank else float("nan")
         scored.append((k, e))
     if rank:
         scored.sort(key=lambda t: (not np.isfinite(t[1]), t[1] if np.isfinite(t[1]) else 0.0, t[0]))
@@ -178,36 +168,34 @@ class Run:
         return [structure_from_row(r) for _, r in binaries.iterrows() if len(r["lattice"])]
 
 
-def make_shortlist(filtered: Path, run: Run, options: dict, threads: int):
-    """The run's valid unique candidates to relax (:func:`shortlist` with the relax options),
-    and the potential's calculator (None where there is no candidate)."""
-    from crystalgan.potentials import calculator
+def make_shortlist(filtered: Path, run: Run, settings: Relax, threads: int):
+    """The run's valid unique candidates to relax (:func:`shortlist` with the relax
+    ``settings``), and the relaxer (None where there is no candidate)."""
+    from crystalgan.physics.potentials import Relaxer
 
     flags = read_table(filtered, FILTERED)
     if len(flags) != len(run.x):
         raise ArtifactError(f"{filtered}: {len(flags)} rows for the run's {len(run.x)} candidates")
     keep = run.candidates(flags[flags["valid"] & flags["unique"]], filtered)
-    calc = calculator(options["potential"], threads, options["device"]) if keep else None
-    cap = None if options["max_per_run"] == "all" else int(options["max_per_run"])
-    chosen = shortlist([(k, run.structure(k)) for k in keep], calc, run.diagram, cap, options["rank"])
+    relaxer = Relaxer(settings, threads) if keep else None
+    chosen = shortlist([(k, run.structure(k)) for k in keep], relaxer, run.diagram, settings.cap, settings.rank)
     log.info("%d valid unique candidates, %d to relax", len(keep), len(chosen))
-    return chosen, calc
+    return chosen, relaxer
 
 
-def relax_rows(chosen: pd.DataFrame, run: Run, options: dict, calc, structures: Path) -> list[dict]:
+def relax_rows(chosen: pd.DataFrame, run: Run, relaxer, structures: Path) -> list[dict]:
     """RELAXED rows (not yet judged) of the ``chosen`` SHORTLIST rows, relaxed structures as
     CIF (symmetrized where that reads back as the same crystal) and POSCAR in ``structures``."""
-    from crystalgan.potentials import relax
-
+    settings = relaxer.settings if relaxer is not None else None
     structures = Path(structures)
     structures.mkdir(parents=True, exist_ok=True)
     rows = []
     for n, (k, single_point) in enumerate(zip(chosen["candidate"], chosen["single_point_e_above_hull"]), start=1):
-        start, group = symmetrized(run.structure(int(k)), options["symprec"])
-        result = relax(start, calc, options["fmax"], options["steps"], optimizer=options["optimizer"])
+        start, group = symmetrized(run.structure(int(k)), settings.symprec)
+        result = relaxer.relax(start)
         e_hull, refined = e_above_hull(run.diagram, start.composition.formula, result.energy_per_atom), ""
-        if e_hull <= options["stable"]:  # only a stable candidate can be S.U.N.: refine no other
-            result, refined = refine(result, calc, options)
+        if e_hull <= settings.stable:  # only a stable candidate can be S.U.N.: refine no other
+            result, refined = refine(result, relaxer)
             if refined:
                 e_hull = e_above_hull(run.diagram, start.composition.formula, result.energy_per_atom)
         row = {
@@ -256,22 +244,30 @@ def relaxed_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def write_shortlist(
-    filtered: Path, candidates: Domain, info: Path, hull: Path, out: Path, options: dict, threads: int = 1
+    filtered: Path, candidates: Domain, *, info: Path, hull: Path, out: Path, settings: Relax, threads: int = 1
 ) -> pd.DataFrame:
     """``shortlist.parquet`` (``out``) of a run whose relaxation is scattered over parts."""
     run = Run(candidates, info, hull, (filtered,))
-    chosen, _ = make_shortlist(filtered, run, options, threads)
+    chosen, _ = make_shortlist(filtered, run, settings, threads)
     write_table(chosen, out, SHORTLIST, run_info(run.info), cpu={"relax": cpu_seconds()})
     return chosen
 
 
 def relax_part(
-    shortlist_path: Path, candidates: Domain, info: Path, hull: Path, out: Path, options: dict, part, threads: int = 1
+    shortlist_path: Path,
+    candidates: Domain,
+    *,
+    info: Path,
+    hull: Path,
+    out: Path,
+    settings: Relax,
+    part: tuple[int, int],
+    threads: int = 1,
 ) -> pd.DataFrame:
     """Relax part ``k`` of ``n`` of the shortlist (every n-th row from the k-th, so that each
     part gets good and bad candidates alike) into the folder ``out``: relaxed.parquet (rows not
     yet judged against each other) and the structure files."""
-    from crystalgan.potentials import calculator
+    from crystalgan.physics.potentials import Relaxer
 
     k, n = part
     run = Run(candidates, info, hull, (shortlist_path,))
@@ -279,8 +275,8 @@ def relax_part(
     run.candidates(listed, shortlist_path)
     chosen = listed.iloc[k - 1 :: n]
     log.info("part %d of %d: %d of the %d shortlisted candidates", k, n, len(chosen), len(listed))
-    calc = calculator(options["potential"], threads, options["device"]) if len(chosen) else None
-    df = relaxed_frame(relax_rows(chosen, run, options, calc, Path(out)))
+    relaxer = Relaxer(settings, threads) if len(chosen) else None
+    df = relaxed_frame(relax_rows(chosen, run, relaxer, Path(out)))
     write_table(df, Path(out) / "relaxed.parquet", RELAXED, run_info(run.info), cpu={"relax": cpu_seconds()})
     return df
 
@@ -305,7 +301,7 @@ def gather_parts(shortlist_path: Path, parts: list[Path], structures: Path) -> t
         tables.append(table)
     df = pd.concat(tables, ignore_index=True) if tables else relaxed_frame([])
     if sorted(df["candidate"]) != sorted(order):
-        raise ValueError(f"the relaxed parts {[str(p) for p in parts]} do not cover the shortlist {shortlist_path}")
+        raise InputError(f"the relaxed parts {[str(p) for p in parts]} do not cover the shortlist {shortlist_path}")
     df = df.set_index("candidate", drop=False).loc[order].reset_index(drop=True)
     return relaxed_frame(df.to_dict("records")), cpu
 
@@ -313,11 +309,12 @@ def gather_parts(shortlist_path: Path, parts: list[Path], structures: Path) -> t
 def relax_run(
     filtered: Path,
     candidates: Domain,
+    *,
     info: Path,
     hull: Path,
     out: Path,
     structures: Path,
-    options: dict,
+    settings: Relax,
     threads: int = 1,
     shortlist_path: Path | None = None,
     parts: list[Path] = (),
@@ -330,9 +327,9 @@ def relax_run(
     if parts:
         df, part_cpu = gather_parts(shortlist_path, parts, structures)
     else:
-        chosen, calc = make_shortlist(filtered, run, options, threads)
-        df, part_cpu = relaxed_frame(relax_rows(chosen, run, options, calc, structures)), 0.0
-    judge_relaxed(df, run.training(), options["stable"])
+        chosen, relaxer = make_shortlist(filtered, run, settings, threads)
+        df, part_cpu = relaxed_frame(relax_rows(chosen, run, relaxer, structures)), 0.0
+    judge_relaxed(df, run.training(), settings.stable)
     write_table(df, out, RELAXED, run_info(run.info), cpu={"relax": part_cpu + cpu_seconds()})
     log.info(
         "%d relaxed (%d converged), %d unique, %d stable (E_hull <= %g), %d S.U.N., %d not P1; %.1f CPU-s each",
@@ -340,7 +337,7 @@ def relax_run(
         int(df["converged"].sum()),
         int(df["unique"].sum()),
         int(df["stable"].sum()),
-        options["stable"],
+        settings.stable,
         int(df["sun"].sum()),
         int((df["relaxed"] & (df["spacegroup"] != "P1")).sum()),
         df["cpu_s"].mean() if len(df) else 0.0,

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from crystalgan.artifacts import LOSSES, cpu_seconds, read_json, read_structures, write_table
 from crystalgan.config import with_defaults
+from crystalgan.core.artifacts import LOSSES, cpu_seconds, read_json, read_structures, write_table
+from crystalgan.errors import InputError
+from crystalgan.gan.models import CrossDomainGAN, NoiseGAN, adam_pair, data_scale
+from crystalgan.gan.train import configure_runtime, discard_checkpoints, fit, save_model
 from crystalgan.methods import method as registered
-from crystalgan.models import CrossDomainGAN, NoiseGAN, adam_pair, data_scale
-from crystalgan.train import configure_runtime, discard_checkpoints, fit, save_model
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,12 @@ def train_stage2(
     ``meta`` give the element-aware windows and the atomic radii where ``geometry`` asks for them."""
     spec = registered(method)
     if not spec.trains_stage2:
-        raise ValueError(f"method {method!r} trains no stage-2 model")
+        raise InputError(f"method {method!r} trains no stage-2 model")
     configure_runtime(threads, seed)
     xa, ca = read_structures(*ahb)
     xb, cb = read_structures(*bha)
     if len(xa) == 0 or len(xb) == 0:
-        raise ValueError(f"{ahb[0]}, {bha[0]}: empty stage-2 training set (AHB_g {len(xa)}, BHA_g {len(xb)})")
+        raise InputError(f"{ahb[0]}, {bha[0]}: empty stage-2 training set (AHB_g {len(xa)}, BHA_g {len(xb)})")
     scale = data_scale(xa, xb, counts=(ca, cb))
     options = with_defaults("train", options)
     lambdas = dict(options["lambdas"])
@@ -71,14 +72,14 @@ def resolve_geometry(geometry: dict, curated: tuple[Path, Path] | None, meta: Pa
     ``radii`` (H, A, B; pymatgen's atomic radii, A) for the distance loss."""
     from pymatgen.core import Element
 
-    from crystalgan.filter import binary_structures, element_windows
+    from crystalgan.evaluation.filter import binary_structures, element_windows
 
     geometry = dict(geometry, windows=None, radii=None)
     uses_distance = bool(geometry["distance"]["inter"] or geometry["distance"]["intra"])
     if geometry["target"] == "fixed" and not uses_distance:
         return geometry
     if curated is None or meta is None:
-        raise ValueError("geometry: target 'data' and the distance loss need the curated binaries and meta.json")
+        raise InputError("geometry: target 'data' and the distance loss need the curated binaries and meta.json")
     info = read_json(meta)
     if geometry["target"] == "data":
         windows = element_windows(binary_structures(list(curated)), info["A"], info["B"])

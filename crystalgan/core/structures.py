@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from pymatgen.core import Lattice, Structure
 
-from crystalgan.artifacts import (
+from crystalgan.core.artifacts import (
     ATOM_SLOTS,
     LATTICE_SLOT,
     MAX_ATOMS,
@@ -24,6 +24,9 @@ from crystalgan.artifacts import (
     write_json,
     write_structures,
 )
+from crystalgan.errors import InputError
+
+PBC = np.array([1, 1, 1], dtype=np.int64)  # periodic along all three lattice vectors (pymatgen's neighbour search)
 
 
 def encode_structure(s: Structure, metal_a: str, metal_b: str) -> tuple[np.ndarray, np.ndarray]:
@@ -35,12 +38,12 @@ def encode_structure(s: Structure, metal_a: str, metal_b: str) -> tuple[np.ndarr
     for k, (slot, element) in enumerate(zip(ATOM_SLOTS, ("H", metal_a, metal_b))):
         coords = s.cart_coords[species == element]
         if len(coords) > MAX_ATOMS:
-            raise ValueError(f"{len(coords)} {element} atoms, more than {MAX_ATOMS}")
+            raise InputError(f"{len(coords)} {element} atoms, more than {MAX_ATOMS}")
         x[slot, : len(coords)] = coords
         counts[k] = len(coords)
     if counts.sum() != len(s):
         other = sorted(set(species) - {"H", metal_a, metal_b})
-        raise ValueError(f"structure holds elements {other} outside H, {metal_a}, {metal_b}")
+        raise InputError(f"structure holds elements {other} outside H, {metal_a}, {metal_b}")
     return x, counts
 
 

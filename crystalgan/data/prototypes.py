@@ -5,8 +5,8 @@ Each prototype is a metal sublattice (fcc, hcp, bcc, simple cubic, rutile, AlB2)
 octahedral and/or tetrahedral interstitial sites at a given filling. The cell is scaled
 isotropically so that its volume is the metal's atomic volume per metal atom plus
 2.9 A^3 per H atom (Peisl; Fukai, "The Metal-Hydrogen System"). That geometry is
-approximate; :func:`write_library` with relaxation options relaxes each prototype (cell and
-positions) with the universal potential within its space group, so that a prototype stays
+approximate; :func:`crystalgan.physics.hull.relaxed_library` relaxes each prototype (cell
+and positions) with the universal potential within its space group, so that a prototype stays
 the structure type it names, and leaves out the ones whose relaxation fails.
 """
 
@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from pymatgen.core import Element, Lattice, Structure
 from pymatgen.io.vasp import Poscar
+
+from crystalgan.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ def atomic_volume(metal: str) -> float:
     """Volume per atom of the elemental metal in A^3, from its molar volume."""
     molar = Element(metal).molar_volume  # cm^3 / mol
     if molar is None:
-        raise ValueError(f"no molar volume known for element {metal!r}")
+        raise InputError(f"no molar volume known for element {metal!r}")
     return float(molar) * 1e24 / AVOGADRO
 
 
@@ -143,44 +145,16 @@ def build_library(metal: str) -> list[tuple[str, Structure]]:
     return [(p.name, p.structure(metal)) for p in PROTOTYPES]
 
 
-def relaxed_library(metal: str, options: dict, threads: int = 1) -> list[tuple[str, Structure, str]]:
-    """(name, structure, note) of every prototype for ``metal`` relaxed with the potential of
-    the relax config section ``options`` within its space group; failures are left out."""
-    from crystalgan.potentials import calculator, relax
-
-    calc = calculator(options["potential"], threads, options["device"])
-    out = []
-    library = build_library(metal)
-    for k, (name, s) in enumerate(library, start=1):
-        r = relax(s, calc, options["fmax"], options["steps"], optimizer=options["optimizer"], keep_symmetry=True)
-        log.info(
-            "%s prototype %d of %d %s: %.4f eV/atom, %d steps, %.1f CPU-s %s",
-            metal,
-            k,
-            len(library),
-            name,
-            r.energy_per_atom,
-            r.steps,
-            r.cpu_s,
-            r.reason or "converged",
-        )
-        if r.structure is None:
-            continue
-        note = f"relaxed with {options['potential']} to fmax {options['fmax']} eV/A"
-        out.append((name, r.structure, note if r.converged else f"{note} (not reached in {r.steps} steps)"))
-    if not out:
-        raise RuntimeError(f"no {metal} prototype relaxed with {options['potential']}: see the log")
-    return out
+def unrelaxed(metal: str) -> list[tuple[str, Structure, str]]:
+    """(name, structure, note) of every prototype for ``metal`` as built, for :func:`write_library`."""
+    return [(name, s, "not relaxed") for name, s in build_library(metal)]
 
 
-def write_library(metal: str, out: Path, relax: dict | None = None, threads: int = 1) -> list[Path]:
-    """Write ``<out>/NN_<prototype>.vasp`` for every prototype (relaxed with the relax config
-    section ``relax`` where given); returns the paths. NN is the prototype's index in the
-    library, so that the folders of two metals stay aligned."""
-    if relax is None:
-        library = [(name, s, "not relaxed") for name, s in build_library(metal)]
-    else:
-        library = relaxed_library(metal, relax, threads)
+def write_library(out: Path, library: list[tuple[str, Structure, str]]) -> list[Path]:
+    """Write ``<out>/NN_<prototype>.vasp`` for every (name, structure, note) of ``library``
+    (:func:`unrelaxed`, or relaxed by :func:`crystalgan.physics.hull.relaxed_library`);
+    returns the paths. NN is the prototype's index in the library, so that the folders of two
+    metals stay aligned."""
     index = {p.name: i for i, p in enumerate(PROTOTYPES)}
     out.mkdir(parents=True, exist_ok=True)
     paths = []

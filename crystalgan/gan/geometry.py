@@ -14,7 +14,8 @@ import itertools
 import numpy as np
 import tensorflow as tf
 
-from crystalgan.artifacts import MAX_ATOMS
+from crystalgan.core.artifacts import MAX_ATOMS
+from crystalgan.errors import InputError
 
 IMAGES = np.array(list(itertools.product((-1, 0, 1), repeat=3)), np.float32)  # [27, 3]
 ZERO_IMAGE = 13  # index of (0, 0, 0) in IMAGES
@@ -189,7 +190,7 @@ def window_loss(square, mask, bad, d1, d2, form, rows, windows=None) -> tuple[tf
         low = tf.reduce_min(tf.where(mask > 0, (lo - s) ** 2, big), -1)
         high = -tf.reduce_min(tf.where(mask > 0, (hi - s) ** 2, big), -1)
     else:
-        raise ValueError(f"unknown geometric loss form {form!r} (hinge or paper)")
+        raise InputError(f"unknown geometric loss form {form!r} (hinge or paper)")
     low = tf.where(bad, d1**2, low)
     high = tf.where(bad, 0.0, high)
     return low, high

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from crystalgan.artifacts import ATOM_SLOTS, LATTICE_SLOT, STRUCTURE_SHAPE, read_json, read_structures
+from crystalgan.core.artifacts import ATOM_SLOTS, LATTICE_SLOT, STRUCTURE_SHAPE, read_json, read_structures
+from crystalgan.core.structures import write_candidates
+from crystalgan.errors import InputError
+from crystalgan.evaluation.verdicts import MIN_VOLUME
+from crystalgan.gan.models import row_mask
+from crystalgan.gan.train import load_model
 from crystalgan.methods import method as registered
-from crystalgan.models import row_mask
-from crystalgan.structures import write_candidates
-from crystalgan.train import load_model
-from crystalgan.verdicts import MIN_VOLUME
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,11 @@ def generate(
     with ``merge`` > 0 (A), close atoms of one element merged first (:func:`merge_close_atoms`)."""
     import tensorflow as tf
 
-    from crystalgan.train import configure_runtime
+    from crystalgan.gan.train import configure_runtime
 
     spec = registered(method)
     if spec.model == "baseline":
-        raise ValueError(f"method {method!r} is a baseline: 'crystalgan baseline' makes its candidates")
+        raise InputError(f"method {method!r} is a baseline: 'crystalgan baseline' makes its candidates")
     configure_runtime(1, seed)
     meta = read_json(meta_path)
     names = INPUT_NAMES[spec.inputs]
