@@ -1,4 +1,9 @@
 # CrystalGAN workflow: wiring only; each stage is a rule file calling the crystalgan CLI.
+from snakemake.utils import min_version
+
+# 9.20.0: the first release whose between-workflow cache takes rules with several named
+# outputs (curate, encode, train_stage1); pyproject.toml states the same floor.
+min_version("9.20.0")
 
 
 configfile: "workflow/config.yaml"

@@ -88,8 +88,8 @@ def main() -> None:
         "n_valid_std",
         "n_valid_unique_mean",
         "n_valid_unique_std",
-        "n_novel_mean",
-        "n_novel_framework_mean",
+        "n_unseen_mean",
+        "n_unseen_framework_mean",
         "paper_n_valid",
     ]
     print(f"\nTable 2 on {data} ({args.samples} candidates per run, {args.epochs} epochs), wall {wall:.0f} s\n")

@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -145,6 +146,22 @@ def curate(args) -> None:
     log.info("curated: %s", counts)
 
 
+# ------------------------------------------------------------------ known
+
+
+def known_arguments(p) -> None:
+    p.add_argument("--folder", required=True, type=Path, help="folder of structure files of known phases")
+    _system(p)
+    p.add_argument("--out", required=True, help="output folder: known.parquet, rejected.parquet")
+    p.add_argument("--options", type=_json, default={}, help="JSON object of curate options (config section curate)")
+
+
+def known(args) -> None:
+    from crystalgan.data.curate import curate_known
+
+    curate_known(args.folder, args.a, args.b, Path(args.out), {**DEFAULTS["curate"], **args.options})
+
+
 # ------------------------------------------------------------------ encode
 
 
@@ -178,13 +195,24 @@ def _training(p: argparse.ArgumentParser) -> None:
 def train_stage1_arguments(p) -> None:
     _domain(p, "--ah", "encoded A-H: AH.npy AH_counts.npy")
     _domain(p, "--bh", "encoded B-H: BH.npy BH_counts.npy")
+    p.add_argument("--meta", type=Path, help="encoded meta.json: the system and metals of losses.parquet's run")
     _training(p)
 
 
 def train_stage1(args) -> None:
     from crystalgan.gan.stage1 import train_stage1 as run
+    from crystalgan.settings import Train
 
-    run(args.ah, args.bh, Path(args.out), Path(args.checkpoints), args.options, args.seed, args.threads)
+    run(
+        args.ah,
+        args.bh,
+        out=Path(args.out),
+        checkpoints=Path(args.checkpoints),
+        train=Train.of(args.options),
+        seed=args.seed,
+        threads=args.threads,
+        meta=args.meta,
+    )
 
 
 # ------------------------------------------------------------------ transfer
@@ -227,19 +255,20 @@ def train_stage2_arguments(p) -> None:
 
 def train_stage2(args) -> None:
     from crystalgan.gan.stage2 import train_stage2 as run
+    from crystalgan.settings import Geometry, Train
 
     run(
         args.ahb,
         args.bha,
-        Path(args.out),
-        Path(args.checkpoints),
-        args.method,
-        args.options,
-        args.geometry,
-        args.seed,
-        args.threads,
-        args.curated,
-        args.meta,
+        out=Path(args.out),
+        checkpoints=Path(args.checkpoints),
+        method=args.method,
+        train=Train.of(args.options),
+        geometry=Geometry.of(args.geometry),
+        seed=args.seed,
+        threads=args.threads,
+        curated=args.curated,
+        meta=args.meta,
     )
 
 
@@ -276,13 +305,13 @@ def generate(args) -> None:
         args.model,
         args.weights,
         (args.input_a, args.input_b),
-        args.meta,
-        Path(args.out),
-        args.samples,
-        args.noise,
-        args.seed,
-        args.method,
-        args.merge,
+        meta=args.meta,
+        out=Path(args.out),
+        samples=args.samples,
+        noise=args.noise,
+        seed=args.seed,
+        method=args.method,
+        merge=args.merge,
     )
 
 
@@ -376,9 +405,34 @@ def filter_part(args) -> None:
 # ------------------------------------------------------------------ hull
 
 
+def phases_arguments(p) -> None:
+    p.add_argument("--system", required=True, help="system name, e.g. FeTiH (recorded in the table)")
+    _system(p)
+    p.add_argument("--known", type=Path, help="curated known.parquet of the system's known phases ('crystalgan known')")
+    _relax_options(p)
+    _threads(p, "torch threads")
+    p.add_argument("--out", required=True, type=Path, help="phases.parquet to write")
+
+
+def phases(args) -> None:
+    from crystalgan.physics.hull import relax_phases
+
+    relax_phases(
+        system=args.system,
+        metal_a=args.a,
+        metal_b=args.b,
+        out=args.out,
+        settings=_relax_settings(args.options),
+        known=args.known,
+        threads=args.threads,
+    )
+
+
 def hull_arguments(p) -> None:
     p.add_argument("--ah", required=True, type=Path, help="curated AH.parquet")
     p.add_argument("--bh", required=True, type=Path, help="curated BH.parquet")
+    p.add_argument("--phases", type=Path, help="phases.parquet of 'crystalgan phases' (intermetallics, known phases)")
+    p.add_argument("--system", required=True, help="system name, e.g. PdNiH (recorded in hull.parquet)")
     _system(p)
     _relax_options(p)
     _threads(p, "torch threads")
@@ -391,10 +445,12 @@ def hull(args) -> None:
     run(
         args.ah,
         args.bh,
+        system=args.system,
         metal_a=args.a,
         metal_b=args.b,
         out=args.out,
         settings=_relax_settings(args.options),
+        phases=args.phases,
         threads=args.threads,
     )
 
@@ -526,6 +582,7 @@ COMMANDS = {
         prototypes,
     ),
     "curate": ("validate, deduplicate and pair two sets of binary hydride files", curate_arguments, curate),
+    "known": ("validate and deduplicate a folder of known phases of a system (for its hull)", known_arguments, known),
     "encode": ("encode curated tables into [N, 4, 18, 3] tensors", encode_arguments, encode),
     "train-stage1": (
         "train the stage-1 cross-domain GAN on encoded A-H and B-H",
@@ -554,7 +611,16 @@ COMMANDS = {
         filter_part_arguments,
         filter_part,
     ),
-    "hull": ("relax a system's references (binaries, elements) with a potential: its hull", hull_arguments, hull),
+    "phases": (
+        "relax a system's intermetallic structure types and known phases with a potential",
+        phases_arguments,
+        phases,
+    ),
+    "hull": (
+        "relax a system's references (binaries, elements, phases) with a potential: its hull",
+        hull_arguments,
+        hull,
+    ),
     "shortlist": ("the valid unique candidates of a run to relax (ranked, capped)", shortlist_arguments, shortlist),
     "relax-part": ("relax one part of a run's shortlist (a scattered relax job)", relax_part_arguments, relax_part),
     "relax": (
@@ -607,7 +673,16 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:  # a bug: the whole traceback, for a report
         log.exception("%s failed with an unexpected error (a bug; please report it with this log)", args.command)
         return 1
-    log.info("%s done: wall %.1f s, CPU %.1f s", args.command, time.perf_counter() - t0, cpu_seconds())
+    # peak resident memory of this process or of its largest worker (ru_maxrss: KiB, bytes on macOS)
+    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    peak_mb = peak / (2**20 if sys.platform == "darwin" else 2**10)
+    log.info(
+        "%s done: wall %.1f s, CPU %.1f s, peak memory %.0f MB",
+        args.command,
+        time.perf_counter() - t0,
+        cpu_seconds(),
+        peak_mb,
+    )
     return 0
 
 

@@ -62,6 +62,7 @@ _CANDIDATES = ("symprec", "stable", "refine", "refine_energy")  # symmetrize, re
 RELAX_KEYS = {
     "prototypes": _RELAXATION,
     "hull": _RELAXATION,
+    "phases": _RELAXATION,
     "shortlist": ("potential", "device", "max_per_run", "rank"),
     "relax_part": _RELAXATION + _CANDIDATES,
     "relax": _RELAXATION + _CANDIDATES + ("max_per_run", "rank"),  # with one part: shortlist, relax and judge
@@ -192,8 +193,8 @@ def check(config: dict, base: Path | str = ".") -> None:
                     f"atomic radius of {system[key]}, which pymatgen does not know; set geometry.distance.inter and "
                     "intra to 0 or choose another metal"
                 )
-        for key in ("AH", "BH"):
-            if key not in system:  # the workflow builds the prototype library of the metal
+        for key in ("AH", "BH", "known"):
+            if key not in system:  # the workflow builds the prototype library of the metal; no known phases
                 continue
             folder = Path(base, system[key])
             if not folder.is_dir():

@@ -17,9 +17,10 @@ check(config)
 
 SYSTEMS = {s["name"]: s for s in config["systems"]}
 RUN_STAGE2 = [m for m in config["methods"] if m in STAGE2]
-# With cache: true, curate, encode, train_stage1 and hull are eligible for Snakemake's
-# between-workflow cache (snakemake --cache, SNAKEMAKE_OUTPUT_CACHE).
-CACHE = config["cache"]
+# The cache directive of prototypes, curate, encode, train_stage1 and hull: with cache: true
+# they are eligible for Snakemake's between-workflow cache (snakemake --cache,
+# SNAKEMAKE_OUTPUT_CACHE), their hashes leaving out the software environment.
+CACHE_MODE = "omit-software" if config["cache"] else False
 TRAINING_GPUS = training_gpus(config["training_gpus"])
 FILTER_PARTS = config["filter"]["parts"]
 RELAX = config["relax"]["enabled"]
@@ -64,6 +65,13 @@ def system_files(key):
         return [str(p) for p in structure_files(s[key])]
 
     return files
+
+
+def known_table(wildcards):
+    """The curated known phases of a system that names a known: folder (none otherwise)."""
+    if "known" in system(wildcards):
+        return f"results/{wildcards.system}/known/known.parquet"
+    return []
 
 
 def prototype_relaxation():

@@ -1,3 +1,7 @@
+# The filter reads the run's candidates as tensors (candidates.npy and its counts), never the
+# POSCAR files of its poscar/ folder: the poscar column of filtered.parquet names each
+# candidate's file there (poscar/cand_<k>.vasp beside candidates.npy, written by generate or
+# baseline) as a path only, so the folder is no input of these rules.
 rule filter_part:
     input:
         candidates=f"{RUN}/candidates.npy",
@@ -9,7 +13,7 @@ rule filter_part:
     log:
         "logs/filter_part/{system}/{method}/seed{seed}/{scatteritem}.log",
     benchmark:
-        "benchmarks/filter_part/{system}/{method}/seed{seed}/{scatteritem}.tsv"
+        "logs/benchmarks/filter_part/{system}/{method}/seed{seed}/{scatteritem}.tsv"
     conda:
         "../envs/crystalgan.yaml"
     threads: 2
@@ -47,7 +51,7 @@ rule filter:
     log:
         "logs/filter/{system}/{method}/seed{seed}.log",
     benchmark:
-        "benchmarks/filter/{system}/{method}/seed{seed}.tsv"
+        "logs/benchmarks/filter/{system}/{method}/seed{seed}.tsv"
     conda:
         "../envs/crystalgan.yaml"
     threads: 1 if FILTER_PARTS > 1 else 2

@@ -11,7 +11,7 @@ rule generate:
     log:
         "logs/generate/{system}/{method}/seed{seed}.log",
     benchmark:
-        "benchmarks/generate/{system}/{method}/seed{seed}.tsv"
+        "logs/benchmarks/generate/{system}/{method}/seed{seed}.tsv"
     wildcard_constraints:
         method=one_of(GENERATORS),
     conda:
@@ -46,7 +46,7 @@ rule baseline:
     log:
         "logs/baseline/{system}/{method}/seed{seed}.log",
     benchmark:
-        "benchmarks/baseline/{system}/{method}/seed{seed}.tsv"
+        "logs/benchmarks/baseline/{system}/{method}/seed{seed}.tsv"
     wildcard_constraints:
         method=one_of(BASELINES),
     conda:

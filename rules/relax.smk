@@ -12,7 +12,7 @@ rule shortlist:
     log:
         "logs/shortlist/{system}/{method}/seed{seed}.log",
     benchmark:
-        "benchmarks/shortlist/{system}/{method}/seed{seed}.tsv"
+        "logs/benchmarks/shortlist/{system}/{method}/seed{seed}.tsv"
     conda:
         "../envs/relax.yaml"
     threads: 1
@@ -40,7 +40,7 @@ rule relax_part:
     log:
         "logs/relax_part/{system}/{method}/seed{seed}/{scatteritem}.log",
     benchmark:
-        "benchmarks/relax_part/{system}/{method}/seed{seed}/{scatteritem}.tsv"
+        "logs/benchmarks/relax_part/{system}/{method}/seed{seed}/{scatteritem}.tsv"
     conda:
         "../envs/relax.yaml"
     threads: 1
@@ -77,7 +77,7 @@ rule relax:
     log:
         "logs/relax/{system}/{method}/seed{seed}.log",
     benchmark:
-        "benchmarks/relax/{system}/{method}/seed{seed}.tsv"
+        "logs/benchmarks/relax/{system}/{method}/seed{seed}.tsv"
     conda:
         "../envs/relax.yaml"
     threads: 1

@@ -37,7 +37,16 @@ rule report:
             caption="../workflow/report/losses.rst",
             category="Training",
         ),
-        summary="results/report/summary.md",
+        summary=report(
+            "results/report/summary.md",
+            caption="../workflow/report/summary.rst",
+            category="Table 2",
+        ),
+        discoveries=report(
+            "results/report/discoveries.csv",
+            caption="../workflow/report/discoveries.rst",
+            category="Relaxation",
+        ),
         relaxation=report(
             directory("results/report/relaxation"),
             patterns=["{name}.png"],
@@ -47,7 +56,7 @@ rule report:
     log:
         "logs/report/report.log",
     benchmark:
-        "benchmarks/report/report.tsv"
+        "logs/benchmarks/report/report.tsv"
     conda:
         "../envs/crystalgan.yaml"
     threads: 1

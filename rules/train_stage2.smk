@@ -11,7 +11,7 @@ rule train_stage2:
     log:
         "logs/train_stage2/{system}/{method}/seed{seed}.log",
     benchmark:
-        "benchmarks/train_stage2/{system}/{method}/seed{seed}.tsv"
+        "logs/benchmarks/train_stage2/{system}/{method}/seed{seed}.tsv"
     wildcard_constraints:
         method=one_of(STAGE2),
     conda:

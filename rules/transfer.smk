@@ -12,7 +12,7 @@ rule transfer:
     log:
         "logs/transfer/{system}/seed{seed}.log",
     benchmark:
-        "benchmarks/transfer/{system}/seed{seed}.tsv"
+        "logs/benchmarks/transfer/{system}/seed{seed}.tsv"
     conda:
         "../envs/crystalgan.yaml"
     threads: 1

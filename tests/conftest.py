@@ -70,6 +70,7 @@ def pdni_hull(tmp_path_factory):
     hull(
         root / "cur" / "AH.parquet",
         root / "cur" / "BH.parquet",
+        system="PdNiH",
         metal_a="Pd",
         metal_b="Ni",
         out=root / "hull.parquet",

@@ -383,3 +383,74 @@ def test_too_few_structures_names_the_folder_and_whole_reasons(tmp_path, caplog)
         "1 x more atoms of one species than the encoding holds",
         "1 x partial occupancy",
     ]
+
+
+def _plain_deduplicated(entries):
+    """Curation's deduplication as a plain StructureMatcher pass: each entry against every
+    earlier kept one of its reduced composition, the first match its twin."""
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    matcher, kept, twins = StructureMatcher(), [], {}
+    for e in entries:
+        comp = e.structure.composition.reduced_composition
+        same = [k for k in kept if k.structure.composition.reduced_composition == comp]
+        twin = next((k for k in same if matcher.fit(k.structure, e.structure)), None)
+        if twin is None:
+            kept.append(e)
+        else:
+            twins[e.source] = twin.source
+    return kept, twins
+
+
+def _plain_partners(side, other):
+    """Prototype pairing as a plain StructureMatcher pass: of the ``other`` prototypes that
+    ``fit(side's, other's)`` matches, the closest in H ratio, then volume per atom."""
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+
+    from crystalgan.data.curate import _h_ratio, _prototype
+
+    matcher, out = StructureMatcher(), []
+    features = np.array([(_h_ratio(e.structure), e.structure.volume / len(e.structure)) for e in other])
+    for e in side:
+        gap = np.abs(features - (_h_ratio(e.structure), e.structure.volume / len(e.structure)))
+        rank = np.argsort(np.lexsort((gap[:, 1], gap[:, 0])))
+        mine = _prototype(e.structure)
+        matched = [j for j, o in enumerate(other) if matcher.fit(mine, _prototype(o.structure))]
+        if matched:
+            out.append((min(matched, key=rank.__getitem__), "prototype"))
+        else:
+            out.append((int(np.argmin(rank)), "composition"))
+    return out
+
+
+def _check_against_a_plain_pass(ah_folder: Path, a: str, bh_folder: Path, b: str) -> None:
+    from crystalgan.data.curate import _best_partners, curate_domain, deduplicate
+
+    options = {**CURATE_OPTIONS, "deduplicate": False}
+    domains = []
+    for folder, metal in ((ah_folder, a), (bh_folder, b)):
+        entries, _ = curate_domain(folder, metal, options)
+        kept, rejected = deduplicate(entries)
+        plain_kept, twins = _plain_deduplicated(entries)
+        assert [e.id for e in kept] == [e.id for e in plain_kept] and len(kept) < len(entries)
+        assert {r["source"]: r["reason"] for r in rejected} == {
+            source: f"duplicate of {twin} (StructureMatcher)" for source, twin in twins.items()
+        }
+        domains.append(kept)
+    ah, bh = domains
+    for side, other in ((ah, bh), (bh, ah)):
+        partners = _best_partners(side, other)
+        assert partners == _plain_partners(side, other)
+        assert sum(m == "prototype" for _, m in partners) > len(side) // 2
+
+
+@pytest.mark.parametrize("system", [("PdH", "Pd", "NiH", "Ni"), ("MgH", "Mg", "TiH", "Ti")], ids=["PdNiH", "MgTiH"])
+def test_deduplication_and_prototype_pairing_equal_a_plain_structure_matcher_pass(system):
+    """Curation matches with the project's one matcher (crystalgan.core.matching): the same
+    kept structures, twins and partners as plain StructureMatcher.fit over every pair."""
+    ah, a, bh, b = system
+    _check_against_a_plain_pass(SHIPPED / ah, a, SHIPPED / bh, b)
+
+
+def test_real_data_deduplication_and_pairing_equal_a_plain_structure_matcher_pass(real_data):
+    _check_against_a_plain_pass(real_data / "PdH", "Pd", real_data / "NiH", "Ni")

@@ -75,7 +75,7 @@ def test_degenerate_candidates_are_rows_not_crashes(tmp_path):
     assert "collapsed cell" in df["reason"][1] and "non-finite" in df["reason"][2]
     assert df["unique"].tolist() == [True, False, False, False]  # 3 is 0 in another basis
     assert df["duplicate_of"].tolist() == [-1, -1, -1, 0]
-    assert df["novel"][0] and df["spacegroup"][0] == "P4/mmm"
+    assert df["unseen"][0] and df["spacegroup"][0] == "P4/mmm"
 
 
 def independent_verdict(s: Structure) -> bool:
@@ -111,8 +111,15 @@ def test_verdicts_match_an_independent_pymatgen_check(tmp_path):
     assert df["valid"].tolist() == expected
 
 
+def one_species(s: Structure) -> Structure:
+    """``s`` with every atom one dummy species: its framework for a plain StructureMatcher."""
+    out = s.copy()
+    out.replace_species({el: "X0+" for el in s.composition.elements})
+    return out
+
+
 def test_uniqueness_and_novelty_equal_a_plain_structure_matcher_pass(tmp_path):
-    from pymatgen.analysis.structure_matcher import FrameworkComparator, StructureMatcher
+    from pymatgen.analysis.structure_matcher import StructureMatcher
     from pymatgen.core.operations import SymmOp
 
     rng = np.random.default_rng(11)
@@ -135,7 +142,7 @@ def test_uniqueness_and_novelty_equal_a_plain_structure_matcher_pass(tmp_path):
     in_workers = filter_candidates(x, c, "Pd", "Ni", training[::2], 0.5, 6.0, processes=3)
     assert df.equals(in_workers)  # formula groups matched in worker processes: the same table
 
-    matcher, framework = StructureMatcher(), StructureMatcher(comparator=FrameworkComparator())
+    matcher = StructureMatcher()
     uniques = []
     for k, s in enumerate(candidates):
         row = df.iloc[k]
@@ -148,9 +155,61 @@ def test_uniqueness_and_novelty_equal_a_plain_structure_matcher_pass(tmp_path):
             assert row["duplicate_of"] in twins
             continue
         uniques.append(k)
-        assert row["novel"] == (not any(matcher.fit(t, s) for t in training[::2]))
-        assert row["novel_framework"] == (not any(framework.fit(t, s) for t in training[::2]))
-    assert 5 < len(uniques) < df["valid"].sum() and 0 < df["novel"].sum() < len(uniques)
+        assert row["unseen"] == (not any(matcher.fit(t, s) for t in training[::2]))
+        frameworks = (matcher.fit(one_species(t), one_species(s)) for t in training[::2])
+        assert row["unseen_framework"] == (row["unseen"] and not any(frameworks))
+    assert 5 < len(uniques) < df["valid"].sum() and 0 < df["unseen"].sum() < len(uniques)
+    assert df["unseen_framework"].sum() > 0
+
+
+def rocksalt(a: float = 4.0) -> Structure:
+    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+
+
+def test_novel_framework_ignores_every_species_in_the_frameworks_own_cell():
+    """One definition of a framework for the filter and the relaxed judgement: every atom one
+    species, reduced as such. An ordered substitution of a training structure's sites (Cu3Au-type
+    Pd3Ni on rocksalt PdH, 8 atoms where PdH has 2) is novel but not a novel framework; a
+    crystal that matches a training structure has its framework; fluorite is a new framework."""
+    from crystalgan.core.matching import Matcher
+
+    ordered = rocksalt()
+    ordered.replace(0, "Ni")
+    fluorite = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.0), ["Pd", "H"], [[0, 0, 0], [0.25, 0.25, 0.25]])
+    fluorite.replace(0, "Ni")
+    matcher = Matcher([rocksalt(4.1), ordered])
+    assert not matcher.novel(ordered) and not matcher.novel_framework(ordered)
+    substituted = ordered.copy()
+    substituted.replace(1, "Ni")  # another ordered substitution, CuAu-type: Pd2Ni2H4
+    fresh = Matcher([rocksalt(4.1)])
+    assert fresh.novel(ordered) and not fresh.novel_framework(ordered)
+    assert matcher.novel(substituted) and not matcher.novel_framework(substituted)
+    assert matcher.novel(fluorite) and matcher.novel_framework(fluorite)
+    # the filter's verdicts are the matcher's
+    structures = [ordered, substituted, fluorite]
+    encoded = [encode_structure(s, "Pd", "Ni") for s in structures]
+    x, c = np.stack([e[0] for e in encoded]), np.stack([e[1] for e in encoded])
+    df = filter_candidates(x, c, "Pd", "Ni", [rocksalt(4.1)], 0.5, 6.0)
+    assert df["unique"].all() and df["unseen"].all()
+    assert df["unseen_framework"].tolist() == [False, False, True]
+
+
+def test_matcher_judges_a_stream_against_what_it_knows():
+    from crystalgan.core.matching import Matcher
+
+    ordered = rocksalt()
+    ordered.replace(0, "Ni")
+    known = Matcher([rocksalt(4.1)])
+    run = known.fresh()
+    first = run.judge(ordered, "a")
+    assert first.unique and first.novel and not first.novel_framework and first.duplicate_of is None
+    shaken = ordered.copy()
+    shaken.perturb(0.05)
+    twin = run.judge(shaken, "b")
+    assert not twin.unique and twin.duplicate_of == "a" and not twin.novel
+    assert known.fresh().unique(shaken, "c") is None  # another fresh matcher has seen nothing
+    verdict = run.judge(rocksalt(3.9), "d")  # the training crystal itself
+    assert verdict.unique and not verdict.novel and not verdict.novel_framework
 
 
 def test_element_aware_bounds_from_training_binaries():
@@ -326,22 +385,27 @@ def test_the_lattice_precheck_never_rejects_a_pair_that_structure_matcher_matche
     assert 0 < fits < admitted < pairs  # it matches some, and rejects some it cannot match
 
 
-@pytest.mark.parametrize("framework", [False, True])
-def test_proven_verdicts_are_those_of_structure_matcher(framework):
+@pytest.mark.parametrize("kind", ["species", "species ignored", "frameworks"])
+def test_proven_verdicts_are_those_of_structure_matcher(kind):
+    """Catalogue.proven decides a pair only as StructureMatcher.fit would: with species, with
+    species ignored by the comparator, and on frameworks (every atom one species, reduced as
+    such: how the Matcher compares frameworks)."""
     from pymatgen.analysis.structure_matcher import FrameworkComparator, StructureMatcher
 
-    from crystalgan.core.matching import Catalogue, Cell, reduced, shape
+    from crystalgan.core.matching import Catalogue, Cell, framework, reduced, shape
 
-    matcher = StructureMatcher(comparator=FrameworkComparator()) if framework else StructureMatcher()
-    catalogue = Catalogue(matcher, species=not framework)
-    structures = [reduced(s) for s in ternaries_in_many_settings()]
+    ignored = kind == "species ignored"
+    matcher = StructureMatcher(comparator=FrameworkComparator()) if ignored else StructureMatcher()
+    catalogue = Catalogue(matcher, species=not ignored)
+    structures = ternaries_in_many_settings()
+    structures = [reduced(framework(s) if kind == "frameworks" else s) for s in structures]
     decided = {True: 0, False: 0}
     for s1 in structures:
         cell = Cell(s1)
         for s2 in structures:
             if len(s1) != len(s2) or s1.composition.reduced_formula != s2.composition.reduced_formula:
                 continue
-            species = None if framework else (np.array(s1.atomic_numbers), np.array(s2.atomic_numbers))
+            species = None if ignored else (np.array(s1.atomic_numbers), np.array(s2.atomic_numbers))
             verdict = catalogue.proven(s1, s2, cell, shape(s2), species)
             if verdict is not None:
                 assert verdict == matcher.fit(s1, s2, skip_structure_reduction=True)

@@ -12,6 +12,7 @@ from crystalgan.data.transfer import transfer
 from crystalgan.gan.generate import generate
 from crystalgan.gan.stage1 import train_stage1
 from crystalgan.gan.stage2 import train_stage2
+from crystalgan.settings import Geometry, Train
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,9 @@ def trained(tmp_path_factory):
     cur, enc, tr = root / "cur", root / "enc", root / "tr"
     curate(SHIPPED / "MgH", SHIPPED / "TiH", "Mg", "Ti", cur, CURATE_OPTIONS)
     encode(cur / "AH.parquet", cur / "BH.parquet", cur / "pairs.parquet", enc, "MgTiH", "Mg", "Ti")
-    train_stage1(domain(enc, "AH"), domain(enc, "BH"), root / "s1", root / "ck1", TRAIN_OPTIONS, 0, 1)
+    train = Train.of(TRAIN_OPTIONS)
+    s1_args = dict(out=root / "s1", checkpoints=root / "ck1", train=train, seed=0, threads=1)
+    train_stage1(domain(enc, "AH"), domain(enc, "BH"), **s1_args)
     s1 = root / "s1"
     transfer(
         enc / "meta.json",
@@ -35,15 +38,15 @@ def trained(tmp_path_factory):
         train_stage2(
             domain(tr, "AHB_g"),
             domain(tr, "BHA_g"),
-            root / method,
-            root / f"ck_{method}",
-            method,
-            TRAIN_OPTIONS,
-            GEOMETRY,
-            0,
-            1,
-            (cur / "AH.parquet", cur / "BH.parquet"),
-            enc / "meta.json",
+            out=root / method,
+            checkpoints=root / f"ck_{method}",
+            method=method,
+            train=train,
+            geometry=Geometry.of(GEOMETRY),
+            seed=0,
+            threads=1,
+            curated=(cur / "AH.parquet", cur / "BH.parquet"),
+            meta=enc / "meta.json",
         )
     return root
 
@@ -57,12 +60,12 @@ def _generate(root, method, out, samples, seed=0):
         model / "model.json",
         model / "weights.weights.h5",
         inputs,
-        root / "enc" / "meta.json",
-        out,
-        samples,
-        0.05,
-        seed,
-        method,
+        meta=root / "enc" / "meta.json",
+        out=out,
+        samples=samples,
+        noise=0.05,
+        seed=seed,
+        method=method,
     )
     return read_structures(out / "candidates.npy")
 
@@ -172,12 +175,12 @@ def test_generate_records_merged_atoms_per_candidate(trained, tmp_path):
         trained / "crystalgan" / "model.json",
         trained / "crystalgan" / "weights.weights.h5",
         (domain(trained / "tr", "AHB_g"), domain(trained / "tr", "BHA_g")),
-        trained / "enc" / "meta.json",
-        tmp_path,
-        12,
-        0.05,
-        0,
-        "crystalgan",
+        meta=trained / "enc" / "meta.json",
+        out=tmp_path,
+        samples=12,
+        noise=0.05,
+        seed=0,
+        method="crystalgan",
         merge=1.0,
     )
     info = read_json(tmp_path / "candidates.json")

@@ -41,6 +41,7 @@ def test_structure_files_are_the_readable_files_and_check_accepts_the_folder(tmp
         check(config)
 
 
+@pytest.mark.slow
 def test_workflow_rejects_every_unusable_entry_and_reruns_on_an_edited_file(tmp_path):
     folder = awkward_folder(tmp_path / "PdH")
     system = {"name": "PdNiH", "A": "Pd", "B": "Ni", "AH": str(folder), "BH": str(SHIPPED / "NiH")}

@@ -47,7 +47,7 @@ def write_run(folder, structures, valid):
         df[col] = np.nan
     df["duplicate_of"] = -1
     df["valid"] = df["unique"] = df["is_ternary"] = valid
-    df["novel"] = df["novel_framework"] = df["cdvae_valid"] = df["switendick"] = df["valid_data_bounds"] = False
+    df["unseen"] = df["unseen_framework"] = df["cdvae_valid"] = df["switendick"] = df["valid_data_bounds"] = False
     write_table(df, folder / "filtered.parquet", FILTERED, info)
     return folder
 
@@ -87,6 +87,43 @@ def test_relaxed_candidates_are_judged_on_their_relaxed_structures(pdni_hull, tm
     )
     assert read_run(folder / "relaxed.parquet")["method"] == "crystalgan"
     pd.testing.assert_frame_equal(read_table(folder / "relaxed.parquet", RELAXED), df[RELAXED.names], check_dtype=False)
+
+
+def test_relaxed_judgement_is_the_one_matchers(tmp_path):
+    """unique, duplicate_of, novel and novel_framework of relaxed rows: the project's one matcher
+    (crystalgan.core.matching) against the relaxed training binaries; rows not relaxed untouched."""
+    from crystalgan.physics.relax import judge_relaxed
+
+    binary = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.05), ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    fluorite = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.0), ["Pd", "H"], [[0, 0, 0], [0.25, 0.25, 0.25]])
+    fluorite.replace(0, "Ni")
+    structures = [rocksalt_ternary(4.0), rocksalt_ternary(4.0), rocksalt_ternary(4.0, 0.05, 1), fluorite, binary]
+    df = pd.DataFrame(
+        {
+            "candidate": [10, 11, 12, 13, 14],
+            "relaxed": [True, False, True, True, True],
+            "lattice": [s.lattice.matrix.reshape(-1).tolist() for s in structures],
+            "species": [[site.specie.symbol for site in s] for s in structures],
+            "cart_coords": [s.cart_coords.reshape(-1).tolist() for s in structures],
+            "e_above_hull": [0.0, 0.0, 0.05, 0.3, 0.0],
+        }
+    )
+    df["unique"] = df["novel"] = df["novel_framework"] = df["stable"] = df["sun"] = False
+    df["duplicate_of"], df["rediscovered"] = -1, ""
+    judge = df.copy()
+    judge_relaxed(judge, [("PdH_rocksalt", "binary", binary)], 0.1)
+    assert judge["unique"].tolist() == [True, False, False, True, True]
+    assert judge["duplicate_of"].tolist() == [-1, -1, 10, -1, -1]
+    assert judge["novel"].tolist() == [True, False, False, True, False]
+    # an ordered substitution of the binary's sites has its framework; fluorite is a new one
+    assert judge["novel_framework"].tolist() == [False, False, False, True, False]
+    assert judge["sun"].tolist() == [True, False, False, False, False]
+    assert (judge["rediscovered"] == "").all()  # a training binary is not a known phase
+    # the same candidates where the user knows the Pd3NiH4 ordering: rediscovered, not novel
+    known = [("PdH_rocksalt", "binary", binary), ("Pd3NiH4.cif", "known", rocksalt_ternary(4.02))]
+    judge_relaxed(df, known, 0.1)
+    assert df["rediscovered"].tolist() == ["Pd3NiH4.cif", "", "", "", ""]
+    assert df["novel"].tolist() == [False, False, False, True, False] and not df["sun"].any()
 
 
 def test_relax_refuses_the_tables_of_another_run(pdni_hull, tmp_path):

@@ -31,6 +31,7 @@ def cluster():
     subprocess.run(["bash", str(STOP)], capture_output=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_slurm_run_goes_through_sbatch_and_equals_a_local_run(cluster, tmp_path):
     on_slurm, local = tmp_path / "slurm", tmp_path / "local"
     for folder in (on_slurm, local):

@@ -5,23 +5,18 @@ import pytest
 import tensorflow as tf
 
 from conftest import CURATE_OPTIONS, GEOMETRY, SHIPPED, TRAIN_OPTIONS, domain
-from crystalgan.core.artifacts import LOSSES, read_structures, read_table
+from crystalgan.core.artifacts import LOSSES, RUN_KEY, read_run, read_structures, read_table
 from crystalgan.data.curate import curate
 from crystalgan.data.encoding import encode
 from crystalgan.data.transfer import transfer
-from crystalgan.gan.models import (
-    CrossDomainGAN,
-    Generator,
-    adam_pair,
-    augment,
-    box_loss,
-    critic_loss,
-    gradient_penalty,
-    row_mask,
-)
+from crystalgan.gan.augment import augment
+from crystalgan.gan.losses import box_loss, critic_loss, gradient_penalty
+from crystalgan.gan.models import CrossDomainGAN, adam_pair, cross_domain_gan
+from crystalgan.gan.networks import Discriminator, Generator, row_mask
 from crystalgan.gan.stage1 import train_stage1
 from crystalgan.gan.stage2 import train_stage2
-from crystalgan.gan.train import TrainingError, fit
+from crystalgan.gan.train import PATH_FREE, TrainingError, fit, resume_key
+from crystalgan.settings import Geometry, Train
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +34,17 @@ def _data(encoded):
     return xa / 4.0, ca, xb / 4.0, cb
 
 
-def _stage1(encoded, out, checkpoints, options=TRAIN_OPTIONS):
-    train_stage1(domain(encoded, "AH"), domain(encoded, "BH"), out, checkpoints, options, 0, 1)
+def _stage1(encoded, out, checkpoints, options=TRAIN_OPTIONS, meta=None):
+    train_stage1(
+        domain(encoded, "AH"),
+        domain(encoded, "BH"),
+        out=out,
+        checkpoints=checkpoints,
+        train=Train.of(options),
+        seed=0,
+        threads=1,
+        meta=meta,
+    )
 
 
 def _transfer(encoded, stage1, out):
@@ -57,19 +61,20 @@ def _transfer(encoded, stage1, out):
 
 def _stage2(transfer_dir, out, checkpoints, method, options=TRAIN_OPTIONS, geometry=GEOMETRY, encoded=None):
     """Stage 2 on ``transfer_dir``; with ``encoded``, given its curated binaries and meta.json."""
-    extra = () if encoded is None else ((encoded.parent / "cur" / "AH.parquet", encoded.parent / "cur" / "BH.parquet"),)
-    extra += () if encoded is None else (encoded / "meta.json",)
+    cur = None if encoded is None else encoded.parent / "cur"
+    curated = None if cur is None else (cur / "AH.parquet", cur / "BH.parquet")
     train_stage2(
         domain(transfer_dir, "AHB_g"),
         domain(transfer_dir, "BHA_g"),
-        out,
-        checkpoints,
-        method,
-        options,
-        geometry,
-        0,
-        1,
-        *extra,
+        out=out,
+        checkpoints=checkpoints,
+        method=method,
+        train=Train.of(options),
+        geometry=Geometry.of(geometry),
+        seed=0,
+        threads=1,
+        curated=curated,
+        meta=None if encoded is None else encoded / "meta.json",
     )
 
 
@@ -79,9 +84,10 @@ def _weights(model):
 
 def _train(encoded, ckpt, epochs, options=TRAIN_OPTIONS, data=None):
     tf.keras.utils.set_random_seed(0)
-    model = CrossDomainGAN({**options, "epochs": epochs}, 4.0, swap=True)
-    model.compile(**adam_pair(options))
-    losses = fit(model, *(data or _data(encoded)), {**options, "epochs": epochs}, 0, ckpt, "stage1")
+    train = Train.of(options, epochs=epochs)
+    model = cross_domain_gan(train, 4.0, swap=True)
+    model.compile(**adam_pair(train))
+    losses = fit(model, *(data or _data(encoded)), train=train, seed=0, checkpoints=ckpt, stage="stage1")
     return model, losses
 
 
@@ -149,11 +155,11 @@ def test_a_checkpoint_of_other_options_or_data_is_not_resumed(encoded, tmp_path,
 
 def test_other_seed_or_unknown_checkpoints_are_not_resumed(encoded, tmp_path, caplog):
     _train(encoded, tmp_path / "ck", 2)
-    options = {**TRAIN_OPTIONS, "epochs": 4}
-    model = CrossDomainGAN(options, 4.0, swap=True)
-    model.compile(**adam_pair(options))
+    train = Train.of(TRAIN_OPTIONS, epochs=4)
+    model = cross_domain_gan(train, 4.0, swap=True)
+    model.compile(**adam_pair(train))
     with caplog.at_level("INFO", logger="crystalgan.gan.train"):
-        fit(model, *_data(encoded), options, 1, tmp_path / "ck", "stage1")
+        fit(model, *_data(encoded), train=train, seed=1, checkpoints=tmp_path / "ck", stage="stage1")
     assert "seed (0 -> 1)" in caplog.text
     (tmp_path / "ck" / "resume.json").unlink()  # checkpoints of an older version, or copied from elsewhere
     caplog.clear()
@@ -162,12 +168,54 @@ def test_other_seed_or_unknown_checkpoints_are_not_resumed(encoded, tmp_path, ca
     assert "resume.json is missing" in caplog.text
 
 
-def test_finished_stages_remove_their_checkpoints(encoded, tmp_path):
-    _stage1(encoded, tmp_path / "s1", tmp_path / "ck1")
+def test_finished_stages_remove_their_checkpoints_and_record_their_run(encoded, tmp_path):
+    _stage1(encoded, tmp_path / "s1", tmp_path / "ck1", meta=encoded / "meta.json")
     assert (tmp_path / "s1" / "model.json").is_file() and not (tmp_path / "ck1").exists()
+    run = {"system": "PdNiH", "A": "Pd", "B": "Ni", "seed": 0}
+    assert read_run(tmp_path / "s1" / "losses.parquet") == {**run, "method": "stage1"}
     _transfer(encoded, tmp_path / "s1", tmp_path / "tr")
-    _stage2(tmp_path / "tr", tmp_path / "s2", tmp_path / "ck2", "crystalgan")
+    _stage2(tmp_path / "tr", tmp_path / "s2", tmp_path / "ck2", "crystalgan", encoded=encoded)
     assert (tmp_path / "s2" / "model.json").is_file() and not (tmp_path / "ck2").exists()
+    assert read_run(tmp_path / "s2" / "losses.parquet") == {**run, "method": "crystalgan"}
+
+
+def test_resume_key_of_the_settings_is_that_of_the_config_section():
+    """The key checkpoints were written with before the settings were typed: they still resume."""
+    import json
+
+    arrays = (np.arange(6, dtype=np.float32).reshape(2, 3),)
+    key = resume_key("stage1", 0, Train.of(TRAIN_OPTIONS), arrays, {"method": "x"})
+    section = {k: v for k, v in TRAIN_OPTIONS.items() if k not in PATH_FREE}
+    assert key["options"] == json.loads(json.dumps(section)) and key["identity"] == {"method": "x"}
+    assert set(key) == {"stage", "seed", "options", "identity", "data"}
+
+
+def test_a_gan_model_takes_its_networks_and_loss_weights(encoded):
+    """As the Keras CycleGAN example: the networks and the loss weights are arguments."""
+    import dataclasses
+
+    from crystalgan.gan.models import GeometricLoss
+
+    train = Train.of(TRAIN_OPTIONS)
+    generators = (Generator(1, 8, True, True, name="G_AB"), Generator(1, 8, True, True, name="G_BA"))
+    discriminators = (Discriminator(1, 8, name="D_A"), Discriminator(1, 8, name="D_B"))
+    model = CrossDomainGAN(
+        generators,
+        discriminators,
+        lambdas=dataclasses.replace(train.lambdas, volume=1.0),
+        scale=4.0,
+        reconstruction="l1",
+        generator_steps=1,
+        input_noise=0.0,
+        geometry=GeometricLoss(settings=Geometry.of()),
+        adversarial="bce",
+        gradient_penalty=0.0,
+        critic_steps=1,
+        augment=(),
+    )
+    assert (model.g_ab, model.g_ba, model.d_a, model.d_b) == (*generators, *discriminators)
+    assert {"L_geo1", "L_geo2", "L_volume", "L_abc"} <= set(model.loss_terms)
+    assert "L_volume" not in cross_domain_gan(train, 4.0, swap=True).loss_terms
 
 
 def test_nan_loss_stops_with_stage_epoch_term_and_keeps_checkpoint(encoded, tmp_path, monkeypatch):
@@ -228,9 +276,11 @@ def test_sigkill_then_rerun_resumes_and_matches_uninterrupted(encoded, tmp_path)
     import sys
     import time
 
+    import pyarrow.parquet as pq
+
     options = json.dumps({**TRAIN_OPTIONS, "epochs": 400, "checkpoint_every": 50})
 
-    def cmd(out):
+    def cmd(out, meta=()):
         return [
             sys.executable,
             "-m",
@@ -246,9 +296,10 @@ def test_sigkill_then_rerun_resumes_and_matches_uninterrupted(encoded, tmp_path)
             str(tmp_path / f"ck_{out}"),
             "--options",
             options,
+            *meta,
         ]
 
-    subprocess.run(cmd("full"), check=True, capture_output=True)
+    subprocess.run(cmd("full", ("--meta", str(encoded / "meta.json"))), check=True, capture_output=True)
     proc = subprocess.Popen(cmd("killed"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while not list((tmp_path / "ck_killed").glob("ckpt-100.index")) and time.time() < deadline:
@@ -263,6 +314,8 @@ def test_sigkill_then_rerun_resumes_and_matches_uninterrupted(encoded, tmp_path)
     full = read_table(tmp_path / "full" / "losses.parquet", LOSSES)
     resumed = read_table(tmp_path / "killed" / "losses.parquet", LOSSES)
     assert full.equals(resumed)
+    assert read_run(tmp_path / "full" / "losses.parquet")["method"] == "stage1"  # --meta given
+    assert RUN_KEY not in pq.read_schema(tmp_path / "killed" / "losses.parquet").metadata  # --meta is optional
 
 
 def test_gradient_penalty_measures_the_critics_gradient_norm():

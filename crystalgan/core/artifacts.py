@@ -97,8 +97,8 @@ FILTERED = pa.schema(
         ("reason", pa.string()),
         ("unique", pa.bool_()),
         ("duplicate_of", pa.int64()),
-        ("novel", pa.bool_()),
-        ("novel_framework", pa.bool_()),
+        ("unseen", pa.bool_()),  # unique, matching no training structure (before relaxation; not novelty)
+        ("unseen_framework", pa.bool_()),  # unseen, and its framework matching no training structure's
         ("spacegroup", pa.string()),
         ("cdvae_valid", pa.bool_()),
         ("switendick", pa.bool_()),
@@ -152,8 +152,9 @@ RELAXED = pa.schema(
         ("relaxed", pa.bool_()),  # relaxed without failure (converged or at the step limit)
         ("unique", pa.bool_()),  # no StructureMatcher match among the earlier relaxed ones
         ("duplicate_of", pa.int64()),
-        ("novel", pa.bool_()),  # matches no relaxed training structure
-        ("novel_framework", pa.bool_()),  # not even with species ignored
+        ("novel", pa.bool_()),  # matches no relaxed phase of the hull (training binaries, intermetallics, known)
+        ("novel_framework", pa.bool_()),  # novel, and its framework (one species everywhere) matches none
+        ("rediscovered", pa.string()),  # id of the known phase it matches ("" where none)
         ("stable", pa.bool_()),  # e_above_hull <= relax.stable
         ("sun", pa.bool_()),  # stable, unique and novel
         ("cif", pa.string()),
@@ -172,6 +173,7 @@ SHORTLIST = pa.schema(
 CPU_KEY = b"crystalgan.cpu_s"  # Parquet metadata: CPU seconds of the stages behind a table, by stage
 RUN_KEY = b"crystalgan.run"  # Parquet metadata of a run's tables: RUN_FIELDS
 RUN_FIELDS = ("system", "method", "seed", "A", "B")  # what identifies a run (from candidates.json)
+SYSTEM_FIELDS = ("system", "A", "B")  # what identifies a system's own tables (its hull): no method, no seed
 
 
 class ArtifactError(CrystalganError, ValueError):
@@ -288,16 +290,46 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def read_run(path: Path | str) -> dict:
-    """The run metadata stored by :func:`write_table` in a Parquet table."""
+def _stored_run(path: Path | str) -> dict:
+    """The run metadata stored by :func:`write_table` in a Parquet table, as stored."""
     path = Path(path)
     if not path.is_file():
         raise ArtifactError(f"{path}: no such file (run the stage that writes it first)")
     metadata = _parquet(path, pq.read_schema).metadata or {}
     if RUN_KEY not in metadata:
-        raise ArtifactError(f"{path}: no run metadata (not written by 'crystalgan filter')")
-    run = json.loads(metadata[RUN_KEY])
+        raise ArtifactError(f"{path}: no run metadata (not written by a crystalgan stage that records its run)")
+    return json.loads(metadata[RUN_KEY])
+
+
+def read_run(path: Path | str) -> dict:
+    """The run metadata stored by :func:`write_table` in a Parquet table."""
+    run = _stored_run(path)
+    if missing := [key for key in RUN_FIELDS if key not in run]:
+        raise ArtifactError(f"{path}: a table of system {run.get('system')}, not of one run (no {', '.join(missing)})")
     return {key: run[key] for key in RUN_FIELDS}
+
+
+def system_run(system: str, a: str, b: str, potential: str | None = None) -> dict:
+    """The run metadata of a system's own table (its hull, its relaxed phases): the system, its
+    metals A and B, and the potential that relaxed it."""
+    return {"system": system, "A": a, "B": b, **({"potential": potential} if potential else {})}
+
+
+def read_potential(path: Path | str) -> str:
+    """The potential that relaxed the phases of a system's table (:func:`system_run`)."""
+    run = _stored_run(path)
+    if "potential" not in run:
+        raise ArtifactError(f"{path}: no potential in its run metadata (not written by 'crystalgan phases' or hull)")
+    return run["potential"]
+
+
+def read_system(path: Path | str) -> dict:
+    """The system and its metals (SYSTEM_FIELDS) that a table belongs to, from the metadata
+    stored by :func:`write_table`: of a run's tables and of a system's own (hull.parquet) alike."""
+    run = _stored_run(path)
+    if missing := [key for key in SYSTEM_FIELDS if key not in run]:
+        raise ArtifactError(f"{path}: run metadata without {', '.join(missing)}")
+    return {key: run[key] for key in SYSTEM_FIELDS}
 
 
 def check_same_run(run: dict, *paths: Path | str) -> None:

@@ -1,10 +1,18 @@
-"""Uniqueness and novelty of valid candidates with pymatgen's StructureMatcher.
+"""The project's one structure matcher: pymatgen's StructureMatcher with its defaults (ltol 0.2,
+stol 0.3, angle_tol 5), for every "same crystal" question a stage asks.
 
-Valid candidates are compared with StructureMatcher (defaults) to earlier unique ones
-(unique, duplicate_of); unique ones to the training structures (novel) and to the training
-frameworks with species ignored (novel_framework). Each structure is reduced once, and a pair
-goes to ``fit`` only where its answer is not already shown by ``fit``'s own steps (see
-:class:`Catalogue`): the same verdicts as comparing every pair with ``fit``.
+:class:`Matcher` answers the three of a stream of structures: unique (no match with an earlier
+one it has seen: curation's deduplication, the filter's and the relaxed candidates'
+uniqueness), novel (no match with a known structure: the training data) and novel framework
+(novel, and its :func:`framework`, every site one species and reduced as such, matching no
+known structure's: an ordered substitution of a known structure's sites is not a new
+framework). Curation's prototype pairing searches a :class:`Catalogue` of the other side's
+prototypes with it.
+
+Each structure is reduced once (:class:`Reduced`), and a pair goes to ``fit`` only where its
+answer is not already shown by ``fit``'s own steps (:meth:`Catalogue.proven`): the same
+verdicts as comparing every pair with ``StructureMatcher().fit``. pymatgen's private
+``StructureMatcher._cart_dists`` is used here and nowhere else.
 """
 
 from __future__ import annotations
@@ -12,10 +20,12 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from pymatgen.analysis.structure_matcher import FrameworkComparator, StructureMatcher
+from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Lattice, Structure
 from pymatgen.optimization.neighbors import find_points_in_spheres
 
@@ -24,41 +34,192 @@ from crystalgan.core.structures import PBC, decode_structure, spacegroup
 log = logging.getLogger(__name__)
 
 
-MATCH_COLUMNS = ["unique", "duplicate_of", "novel", "novel_framework", "spacegroup"]
+MATCH_COLUMNS = ["unique", "duplicate_of", "unseen", "unseen_framework", "spacegroup"]  # of FILTERED
+
+FRAMEWORK_SPECIES = "X0+"  # the one dummy species of every site of a framework
+
+
+def framework(s: Structure) -> Structure:
+    """``s`` with every site one dummy species: its framework (species ignored), to be reduced
+    as such, so that an ordered substitution of a structure's sites has that structure's
+    framework (a Cu3Au-type ordering of a rocksalt hydride's metals: the rocksalt framework)."""
+    return Structure(s.lattice, [FRAMEWORK_SPECIES] * len(s), s.frac_coords)
+
+
+class Reduced:
+    """A structure as the matcher compares it: its Niggli-reduced primitive cell (:func:`reduced`,
+    ``structure``), :func:`fingerprint` (``print``), :func:`shape` and atomic numbers, computed
+    once; its :class:`Cell` and its framework's Reduced when first asked for. ``source`` is the
+    structure given."""
+
+    def __init__(self, s: Structure):
+        self.source = s
+        self.structure = reduced(s)
+        self.print = fingerprint(self.structure)
+        self.shape = shape(self.structure)
+        self.numbers = np.array(self.structure.atomic_numbers)
+        self._cell: Cell | None = None
+        self._framework: Reduced | None = None
+
+    @property
+    def cell(self) -> Cell:
+        if self._cell is None:
+            self._cell = Cell(self.structure)
+        return self._cell
+
+    @property
+    def framework(self) -> Reduced:
+        """The Reduced :func:`framework` of ``source``."""
+        if self._framework is None:
+            self._framework = Reduced(framework(self.source))
+        return self._framework
+
+
+def as_reduced(s: Structure | Reduced) -> Reduced:
+    return s if isinstance(s, Reduced) else Reduced(s)
+
+
+class Verdict(NamedTuple):
+    """What :meth:`Matcher.judge` finds of one structure."""
+
+    duplicate_of: object  # label of the earlier structure it matches; None where it is unique
+    novel: bool  # unique and matching no known structure
+    novel_framework: bool  # unique and its framework matching no known structure's
+    reduced: Reduced
+    known: object = None  # unique: label of the known structure it matches (None where novel)
+
+    @property
+    def unique(self) -> bool:
+        return self.duplicate_of is None
+
+
+class Matcher:
+    """Uniqueness, novelty and novel frameworks with StructureMatcher (defaults).
+
+    ``known``: the reference structures (e.g. the training data), labelled by their position.
+    :meth:`unique` catalogues each new structure it is shown; :meth:`novel` and
+    :meth:`novel_framework` compare with the known ones only. :meth:`fresh` is a matcher with
+    the same known structures (prepared once) and nothing seen.
+
+    A framework is a structure with every site one species (:func:`framework`), reduced as such
+    (an exact ordered substitution of a known structure's sites reduces to that structure's
+    framework); it is known where it matches a known structure's framework, and where the
+    structure matches a known one (whose framework it then has: so a novel framework is novel).
+    Frameworks are compared in their own primitive cells, without supercells: where a distortion
+    beyond the primitive search's tolerance (0.25 A) keeps one of two from reducing as far as
+    the other, they do not match (a distorted superstructure of a known framework is then a
+    novel framework where it is novel). Matching with supercells would catch these, at about
+    twice the filter's matching time.
+    """
+
+    def __init__(self, known: Iterable[Structure | Reduced] = ()):
+        self.seen = Catalogue()
+        self.known = Catalogue()
+        self._known: list[tuple[object, Reduced]] = []
+        self._frameworks: Catalogue | None = None
+        self._origin: Matcher | None = None  # the matcher this one is fresh() of
+        for label, s in enumerate(known):
+            self.know(s, label)
+
+    def know(self, s: Structure | Reduced, label) -> None:
+        """Add ``s`` to the known structures under ``label``."""
+        if self._origin is not None:
+            raise ValueError("a fresh() matcher shares its known structures: add them to the one it came from")
+        s = self.known.add(s, label)
+        self._known.append((label, s))
+        if self._frameworks is not None:
+            self._frameworks.add(s.framework, label)
+
+    @property
+    def frameworks(self) -> Catalogue:
+        """The frameworks of the known structures (reduced when first asked for)."""
+        if self._origin is not None:
+            return self._origin.frameworks
+        if self._frameworks is None:
+            self._frameworks = Catalogue()
+            for label, s in self._known:
+                self._frameworks.add(s.framework, label)
+        return self._frameworks
+
+    def fresh(self) -> Matcher:
+        """A matcher that knows what this one knows (the same catalogues) and has seen nothing."""
+        out = Matcher()
+        out.known, out._known, out._origin = self.known, self._known, self._origin or self
+        return out
+
+    def unique(self, s: Structure | Reduced, label):
+        """Label of an earlier seen structure that ``s`` matches, or None: then ``s`` is seen
+        from now on under ``label``."""
+        s = as_reduced(s)
+        twin = self.seen.find(s)
+        if twin is None:
+            self.seen.add(s, label)
+        return twin
+
+    def match(self, s: Structure | Reduced):
+        """Label of a known structure that ``s`` matches, or None."""
+        return self.known.find(as_reduced(s))
+
+    def novel(self, s: Structure | Reduced) -> bool:
+        """Whether ``s`` matches no known structure."""
+        return self.match(s) is None
+
+    def known_framework(self, s: Structure | Reduced):
+        """Label of a known structure whose framework matches that of ``s``, or None."""
+        return self.frameworks.find(as_reduced(s).framework)
+
+    def novel_framework(self, s: Structure | Reduced) -> bool:
+        """Whether ``s`` is :meth:`novel` and its framework matches no known structure's."""
+        s = as_reduced(s)
+        return self.novel(s) and self.known_framework(s) is None
+
+    def judge(self, s: Structure | Reduced, label) -> Verdict:
+        """:meth:`unique` of ``s`` (seen under ``label`` where it is), and where it is unique,
+        :meth:`novel` and :meth:`novel_framework`."""
+        s = as_reduced(s)
+        twin = self.unique(s, label)
+        if twin is not None:
+            return Verdict(twin, False, False, s)
+        known = self.match(s)
+        novel = known is None
+        return Verdict(None, novel, novel and self.known_framework(s) is None, s, known)
 
 
 def mark_novelty(
     df: pd.DataFrame, x, counts, metal_a: str, metal_b: str, training: list[Structure], processes: int = 1
 ) -> None:
-    """Fill unique, duplicate_of, novel, novel_framework and spacegroup for the valid rows of ``df``.
+    """Fill unique, duplicate_of, unseen, unseen_framework and spacegroup for the valid rows of ``df``
+    (the Matcher's novel and novel_framework against the training structures, before relaxation).
 
-    A valid candidate is unique when StructureMatcher matches it to no earlier unique one;
+    A valid candidate is unique when the :class:`Matcher` matches it to no earlier unique one;
     ``duplicate_of`` names the earlier unique candidate it matches. Unique candidates are
-    novel when they match no training structure and novel_framework when they match none
-    with species ignored; their space group is recorded. StructureMatcher only matches equal
-    reduced formulas, so each formula's candidates are an independent task, run in
-    ``processes`` worker processes (largest first); the table does not depend on their number.
+    novel when they match no training structure and novel_framework when their framework
+    matches no training structure's; their space group is recorded. StructureMatcher only
+    matches equal reduced formulas, so each formula's candidates are an independent task, run in
+    ``processes`` worker processes (largest first) that share the training structures prepared
+    once; the table does not depend on their number.
     """
     groups: dict = {}
     for k in np.nonzero(df["valid"].to_numpy())[0]:
         n = counts[k]
         groups.setdefault(tuple(n // np.gcd.reduce(n)), []).append(int(k))
-    training = [reduced(t) for t in training]
-    tasks = [
-        (x[ks], counts[ks], ks, metal_a, metal_b, training) for ks in sorted(groups.values(), key=len, reverse=True)
-    ]
+    tasks = [(x[ks], counts[ks], ks, metal_a, metal_b) for ks in sorted(groups.values(), key=len, reverse=True)]
+    if not tasks:
+        return
     t0 = time.perf_counter()
+    references = Matcher(training)
+    log.info("structure matching: %d training structures prepared (%.1f s)", len(training), time.perf_counter() - t0)
     if processes > 1 and len(tasks) > 1:
         import multiprocessing
 
-        with multiprocessing.get_context("fork").Pool(min(processes, len(tasks))) as pool:
-            rows = [r for group in _logged(pool.imap_unordered(_match_group, tasks), len(tasks), t0) for r in group]
+        context = multiprocessing.get_context("fork")  # the workers inherit the references, unpickled
+        with context.Pool(min(processes, len(tasks)), initializer=_share, initargs=(references,)) as pool:
+            rows = [r for group in _logged(pool.imap_unordered(_match_shared, tasks), len(tasks), t0) for r in group]
     else:
-        rows = [r for group in _logged(map(_match_group, tasks), len(tasks), t0) for r in group]
-    if rows:
-        table = pd.DataFrame([values for _, values in rows], columns=MATCH_COLUMNS, index=[k for k, _ in rows])
-        for column in MATCH_COLUMNS:
-            df.loc[table.index, column] = table[column].to_numpy()
+        rows = [r for group in _logged((_match_group(t, references) for t in tasks), len(tasks), t0) for r in group]
+    table = pd.DataFrame([values for _, values in rows], columns=MATCH_COLUMNS, index=[k for k, _ in rows])
+    for column in MATCH_COLUMNS:
+        df.loc[table.index, column] = table[column].to_numpy()
 
 
 def _logged(results, total: int, t0: float):
@@ -73,28 +234,30 @@ def _logged(results, total: int, t0: float):
         yield rows
 
 
-def _match_group(task) -> list[tuple[int, list]]:
+_shared: dict = {}  # in a worker process: the Matcher of the training structures
+
+
+def _share(references: Matcher) -> None:
+    _shared["references"] = references
+
+
+def _match_shared(task) -> list[tuple[int, list]]:
+    return _match_group(task, _shared["references"])
+
+
+def _match_group(task, references: Matcher) -> list[tuple[int, list]]:
     """:func:`mark_novelty` of the valid candidates of one reduced formula, in order: per
     candidate its label and the values of MATCH_COLUMNS."""
-    x, counts, labels, metal_a, metal_b, training = task
-    seen = Catalogue(StructureMatcher())
-    trained = Catalogue(StructureMatcher())
-    frameworks = Catalogue(StructureMatcher(comparator=FrameworkComparator()), species=False)
-    for k, t in enumerate(training):
-        summary = fingerprint(t)
-        trained.add(t, summary, k)
-        frameworks.add(t, summary, k)
+    x, counts, labels, metal_a, metal_b = task
+    matcher = references.fresh()
     rows = []
     for i, label in enumerate(labels):
-        s = reduced(decode_structure(x[i], counts[i], metal_a, metal_b))
-        summary = fingerprint(s)
-        twin = seen.find(s, summary)
-        if twin is not None:
-            rows.append((label, [False, twin, False, False, ""]))
-            continue
-        seen.add(s, summary, label)
-        novel, novel_framework = trained.find(s, summary) is None, frameworks.find(s, summary) is None
-        rows.append((label, [True, -1, novel, novel_framework, spacegroup(s)]))
+        verdict = matcher.judge(decode_structure(x[i], counts[i], metal_a, metal_b), label)
+        if not verdict.unique:
+            rows.append((label, [False, verdict.duplicate_of, False, False, ""]))
+        else:
+            s = verdict.reduced.structure
+            rows.append((label, [True, -1, verdict.novel, verdict.novel_framework, spacegroup(s)]))
     return rows
 
 
@@ -142,50 +305,61 @@ def may_repeat(s: Structure) -> bool:
 
 
 class Catalogue:
-    """Reduced structures, searched for one that ``matcher.fit`` matches.
+    """Structures (each :class:`Reduced` once), searched for one that ``matcher.fit`` matches
+    (``matcher``: StructureMatcher with its defaults unless given).
 
     ``fit`` needs equal comparator hashes (the reduced formula; none with ``species=False``)
     and, without supercells, equal numbers of sites: structures are bucketed by both. Within a
     bucket they are tried nearest :func:`fingerprint` first, the often-matched ones slightly
-    ahead, so that a duplicate is usually found within a few tries (same answer in any order).
-    Each try is :meth:`proven`, and ``fit`` where that cannot decide.
+    ahead, so that a duplicate is usually found within a few tries (same answer in any order),
+    or in the order a caller prefers. Each try is :meth:`proven`, and ``fit`` where that cannot
+    decide.
     """
 
     POPULARITY = 0.01  # fingerprint distance traded for each e-fold of earlier matches
 
-    def __init__(self, matcher: StructureMatcher, species: bool = True):
-        self.matcher, self.species = matcher, species
-        self.buckets: dict = {}  # key -> {"structures", "labels", "prints", "matches", "cells", "numbers"}
+    def __init__(self, matcher: StructureMatcher | None = None, species: bool = True):
+        self.matcher, self.species = matcher or StructureMatcher(), species
+        self.buckets: dict = {}  # key -> {"entries", "labels", "prints", "matches"}
 
     def key(self, s: Structure) -> tuple:
         return (s.composition.reduced_formula if self.species else "", len(s))
 
-    def add(self, s: Structure, summary: np.ndarray, label) -> None:
-        """Catalogue ``s`` (its :func:`fingerprint` ``summary``) under ``label``."""
+    def add(self, s: Structure | Reduced, label) -> Reduced:
+        """Catalogue ``s`` under ``label``; return it reduced."""
+        s = as_reduced(s)
         bucket = self.buckets.setdefault(
-            self.key(s), {"structures": [], "labels": [], "prints": [], "matches": [], "cells": [], "numbers": []}
+            self.key(s.structure), {"entries": [], "labels": [], "prints": None, "matches": []}
         )
-        bucket["structures"].append(s)
+        bucket["entries"].append(s)
         bucket["labels"].append(label)
-        bucket["prints"].append(summary)
+        bucket["prints"] = None  # stacked again at the next find
         bucket["matches"].append(0)
-        bucket["cells"].append(Cell(s))
-        bucket["numbers"].append(np.array(s.atomic_numbers))
+        return s
 
-    def find(self, s: Structure, summary: np.ndarray):
-        """Label of a catalogued structure matching ``s`` (fingerprint ``summary``), or None."""
-        bucket = self.buckets.get(self.key(s))
+    def find(self, s: Structure | Reduced, prefer: Callable | None = None, first: bool = False):
+        """Label of a catalogued structure matching ``s``, or None: the first that matches in
+        the order of ``prefer(label)`` where given (the most preferred match). A catalogued
+        ``t`` matches where ``fit(t, s)`` holds, or with ``first``, ``fit(s, t)`` (``fit`` is not
+        symmetric at the edges of its tolerances)."""
+        s = as_reduced(s)
+        bucket = self.buckets.get(self.key(s.structure))
         if not bucket:
             return None
-        distance = np.abs(np.array(bucket["prints"]) - summary).mean(axis=1)
-        distance -= self.POPULARITY * np.log1p(bucket["matches"])
-        target, numbers = shape(s), np.array(s.atomic_numbers)
-        for i in np.argsort(distance, kind="stable"):
-            t = bucket["structures"][i]
-            species = (bucket["numbers"][i], numbers) if self.species else None
-            verdict = self.proven(t, s, bucket["cells"][i], target, species)
+        if prefer is not None:
+            order = sorted(range(len(bucket["labels"])), key=lambda i: prefer(bucket["labels"][i]))
+        else:
+            if bucket["prints"] is None:
+                bucket["prints"] = np.array([e.print for e in bucket["entries"]])
+            distance = np.abs(bucket["prints"] - s.print).mean(axis=1)
+            distance -= self.POPULARITY * np.log1p(bucket["matches"])
+            order = np.argsort(distance, kind="stable")
+        for i in order:
+            one, two = (s, bucket["entries"][i]) if first else (bucket["entries"][i], s)
+            species = (one.numbers, two.numbers) if self.species else None
+            verdict = self.proven(one.structure, two.structure, one.cell, two.shape, species)
             if verdict is None:
-                verdict = self.matcher.fit(t, s, skip_structure_reduction=True)
+                verdict = self.matcher.fit(one.structure, two.structure, skip_structure_reduction=True)
             if verdict:
                 bucket["matches"][i] += 1
                 return bucket["labels"][i]
@@ -349,8 +523,9 @@ def fingerprint(s: Structure, k: int = 4, reach: float = 2.5) -> np.ndarray:
     """Species-blind, cell- and scale-invariant summary: each site's ``k`` nearest-neighbour
     distances in units of (V/N)^(1/3) (``reach`` where fewer lie within ``reach``), sites sorted."""
     unit = (s.volume / len(s)) ** (1 / 3)
-    cart = s.cart_coords
-    centre, _, _, dist = find_points_in_spheres(cart, cart, reach * unit, PBC, s.lattice.matrix, tol=1e-8)
+    cart = np.ascontiguousarray(s.cart_coords, dtype=float)  # e.g. read from a .mat file: Fortran order
+    matrix = np.ascontiguousarray(s.lattice.matrix, dtype=float)
+    centre, _, _, dist = find_points_in_spheres(cart, cart, reach * unit, PBC, matrix, tol=1e-8)
     keep = dist > 1e-8
     centre, dist = centre[keep], dist[keep] / unit
     order = np.lexsort((dist, centre))

@@ -7,6 +7,7 @@ row of ``rejected.parquet`` with a human-readable reason; a bad file never stops
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import io
 import logging
@@ -18,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Element, Lattice, Structure
 from pymatgen.io.cif import CifParser
 from pymatgen.io.vasp import Poscar
 
 from crystalgan.config import is_candidate_file
 from crystalgan.core.artifacts import CURATED, PAIRS, REJECTED, VOLUME_PER_ATOM, write_table
+from crystalgan.core.matching import Catalogue, Matcher
 from crystalgan.core.structures import spacegroup
 from crystalgan.errors import CrystalganError
 
@@ -300,6 +301,12 @@ def validate(s: Structure, metal: str, max_atoms: int, min_distance: float, min_
                 f"{int(n)} {el} atoms, more than the {max_atoms} per species the encoding holds",
                 "more atoms of one species than the encoding holds",
             )
+    return check_geometry(s, min_distance, min_volume)
+
+
+def check_geometry(s: Structure, min_distance: float, min_volume: float) -> Structure:
+    """``s`` where its cell and atoms are sane (finite, a volume per atom within
+    VOLUME_PER_ATOM, no two atoms closer than ``min_distance``), Rejected otherwise."""
     matrix = s.lattice.matrix
     if not (np.isfinite(matrix).all() and np.isfinite(s.cart_coords).all()):
         raise Rejected("non-finite (NaN or Inf) lattice or coordinates")
@@ -370,9 +377,15 @@ def _row(source: str, exc: Rejected) -> dict:
     return {"source": source, "reason": str(exc), "kind": exc.kind}
 
 
-def curate_domain(sources: Path | list[Path], metal: str, options: dict) -> tuple[list[Entry], list[dict]]:
+def curate_domain(sources: Path | list[Path], metal: str, options: dict, check=None) -> tuple[list[Entry], list[dict]]:
     """Curate one domain (a folder, or its files); return kept entries (in file-name order) and
-    rejection rows."""
+    rejection rows. ``check`` validates each structure (default: :func:`validate`, a binary
+    hydride of ``metal``)."""
+    if check is None:
+
+        def check(s):
+            return validate(s, metal, options["max_atoms_per_species"], options["min_distance"], options["min_volume"])
+
     max_bytes = int(options["max_file_mb"] * 1e6)
     kept: list[Entry] = []
     rejected: list[dict] = []
@@ -394,7 +407,7 @@ def curate_domain(sources: Path | list[Path], metal: str, options: dict) -> tupl
             try:
                 if isinstance(s, Rejected):
                     raise s
-                s = validate(s, metal, options["max_atoms_per_species"], options["min_distance"], options["min_volume"])
+                s = check(s)
             except Rejected as exc:
                 rejected.append(_row(source, exc))
                 continue
@@ -406,20 +419,13 @@ def curate_domain(sources: Path | list[Path], metal: str, options: dict) -> tupl
 
 
 def deduplicate(entries: list[Entry]) -> tuple[list[Entry], list[dict]]:
-    """Drop structures that pymatgen's StructureMatcher (defaults) matches to an earlier one."""
-    matcher = StructureMatcher()
+    """Drop structures that the project's one matcher (:class:`~crystalgan.core.matching.Matcher`:
+    StructureMatcher, defaults) matches to an earlier kept one."""
+    matcher = Matcher()
     kept: list[Entry] = []
     rejected = []
     for e in entries:
-        twin = next(
-            (
-                k
-                for k in kept
-                if k.structure.composition.reduced_composition == e.structure.composition.reduced_composition
-                and matcher.fit(k.structure, e.structure)
-            ),
-            None,
-        )
+        twin = matcher.unique(e.structure, e)
         if twin is None:
             kept.append(e)
         else:
@@ -444,7 +450,10 @@ def pair_domains(ah: list[Entry], bh: list[Entry]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["domain", "index", "partner_index", "method"])
 
 
-def _generic(s: Structure) -> Structure:
+def _prototype(s: Structure) -> Structure:
+    """``s`` with its metal relabelled to one dummy species, H kept: an A-H and a B-H structure
+    of one prototype (the same structure with the metal swapped) have the same prototype.
+    Not a framework (:func:`crystalgan.core.matching.framework`): the H sites stay apart."""
     g = s.copy()
     g.replace_species({el: "X0+" for el in s.composition.elements if el.symbol != "H"})
     return g
@@ -455,20 +464,19 @@ def _h_ratio(s: Structure) -> float:
 
 
 def _best_partners(side: list[Entry], other: list[Entry]) -> list[tuple[int, str]]:
-    matcher = StructureMatcher()
-    others = [_generic(e.structure) for e in other]
+    """Partner of each ``side`` entry among ``other``: the most preferred (closest H ratio, then
+    volume per atom) whose :func:`_prototype` the one matcher matches, else the most preferred."""
+    prototypes = Catalogue()
+    for j, e in enumerate(other):
+        prototypes.add(_prototype(e.structure), j)
     features = np.array([(_h_ratio(e.structure), e.structure.volume / len(e.structure)) for e in other])
     out = []
     for e in side:
-        s = _generic(e.structure)
         gap = np.abs(features - (_h_ratio(e.structure), e.structure.volume / len(e.structure)))
         rank = np.argsort(np.lexsort((gap[:, 1], gap[:, 0])))  # closest H ratio, then volume per atom
-        same = [
-            j for j, o in enumerate(others) if o.composition.reduced_composition == s.composition.reduced_composition
-        ]
-        matched = [j for j in same if matcher.fit(s, others[j])]
-        if matched:
-            out.append((min(matched, key=rank.__getitem__), "prototype"))
+        match = prototypes.find(_prototype(e.structure), prefer=rank.__getitem__, first=True)
+        if match is not None:
+            out.append((match, "prototype"))
         else:
             out.append((int(np.argmin(rank)), "composition"))
     return out
@@ -535,3 +543,40 @@ def curate(
     write_table(pairs, out / "pairs.parquet", PAIRS)
     log.info("pairing: %s", dict(Counter(pairs["method"])))
     return {"AH": len(domains["AH"]), "BH": len(domains["BH"]), "rejected": len(rejected_rows)}
+
+
+def validate_phase(s: Structure, metals: tuple[str, str], min_distance: float, min_volume: float) -> Structure:
+    """Check one known phase of the chemical system ``metals``-H (elements, binaries,
+    intermetallics, ternaries): only those elements, an ordered and sane structure."""
+    if any(str(sp).startswith("X") for sp in s.composition):
+        raise Rejected("a legacy .mat entry names no elements: give known phases as POSCAR or CIF", "no element names")
+    elements = {el.symbol for el in s.composition.elements}
+    if others := sorted(elements - {*metals, "H"}):
+        raise Rejected(
+            f"contains {', '.join(others)}: expected only {', '.join(metals)} and H (the system's elements)",
+            "other elements",
+        )
+    return check_geometry(s, min_distance, min_volume)
+
+
+def curate_known(folder: Path, metal_a: str, metal_b: str, out: Path, options: dict) -> int:
+    """Curate a folder of known phases of the system ``metal_a``-``metal_b``-H into ``out``:
+    known.parquet (CURATED rows, their ids the file names) and rejected.parquet (domain
+    "known"); returns how many were kept. An empty result is allowed and logged."""
+    check = functools.partial(
+        validate_phase,
+        metals=(metal_a, metal_b),
+        min_distance=options["min_distance"],
+        min_volume=options["min_volume"],
+    )
+    kept, rejected = curate_domain(Path(folder), metal_a, options, check)
+    log.info("%s (known phases): %d kept, %d rejected", folder, len(kept), len(rejected))
+    for r in rejected:
+        log.info("  rejected %s: %s", r["source"], r["reason"])
+    if not kept:
+        log.warning("%s: no usable known phase; the hull and the novelty check have none", folder)
+    out = Path(out)
+    write_table(entries_table(kept), out / "known.parquet", CURATED)
+    rows = pd.DataFrame([{"domain": "known", **r} for r in rejected], columns=[*REJECTED.names, "kind"])
+    write_table(rows, out / "rejected.parquet", REJECTED)
+    return len(kept)

@@ -160,13 +160,13 @@ def write_filtered(
     keep = df.loc[df["valid"] & df["unique"], "candidate"]
     write_table(neighbour_table(x, counts, keep, ("H", info["A"], info["B"]), 2 * d2), neighbours, NEIGHBOURS, run)
     log.info(
-        "%d candidates: %d ternary, %d valid, %d valid unique, %d novel, %d novel framework (matching %.1f s)",
+        "%d candidates: %d ternary, %d valid, %d valid unique, %d unseen, %d unseen framework (matching %.1f s)",
         len(df),
         df["is_ternary"].sum(),
         df["valid"].sum(),
         df["unique"].sum(),
-        df["novel"].sum(),
-        df["novel_framework"].sum(),
+        df["unseen"].sum(),
+        df["unseen_framework"].sum(),
         time.perf_counter() - t0,
     )
     return df

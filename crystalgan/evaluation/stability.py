@@ -8,6 +8,8 @@ import pandas as pd
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
+HULL_TOLERANCE = 0.001  # eV/atom: "on the hull" within this; "below" only beyond it (energies' numerical noise)
+
 
 def phase_diagram(hull: pd.DataFrame) -> PhaseDiagram:
     """pymatgen's PhaseDiagram of the relaxed references (rows with an energy)."""

@@ -199,8 +199,8 @@ def verdict_table(
             formula=formulas[key],
             unique=False,
             duplicate_of=-1,
-            novel=False,
-            novel_framework=False,
+            unseen=False,
+            unseen_framework=False,
             spacegroup="",
         )
     return pd.DataFrame(rows, columns=FILTERED.names)

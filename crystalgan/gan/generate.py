@@ -17,7 +17,7 @@ from crystalgan.core.artifacts import ATOM_SLOTS, LATTICE_SLOT, STRUCTURE_SHAPE,
 from crystalgan.core.structures import write_candidates
 from crystalgan.errors import InputError
 from crystalgan.evaluation.verdicts import MIN_VOLUME
-from crystalgan.gan.models import row_mask
+from crystalgan.gan.networks import row_mask
 from crystalgan.gan.train import load_model
 from crystalgan.methods import method as registered
 
@@ -34,7 +34,8 @@ def generate(
     model_json: Path,
     weights: Path,
     inputs: tuple[Domain, Domain],
-    meta_path: Path,
+    *,
+    meta: Path,
     out: Path,
     samples: int,
     noise: float,
@@ -44,8 +45,10 @@ def generate(
 ) -> None:
     """Write ``out/candidates.npy`` (+ counts), ``out/candidates.json`` and ``out/poscar/*.vasp``
     from the generators of ``method`` (``model_json`` and ``weights``), translating the two
-    ``inputs`` domains (the encoded binaries for stage 1, the stage-2 ternaries otherwise);
-    with ``merge`` > 0 (A), close atoms of one element merged first (:func:`merge_close_atoms`)."""
+    ``inputs`` domains (the encoded binaries for stage 1, the stage-2 ternaries otherwise),
+    ``samples`` of them, with input noise of std ``noise`` (data-scale units) drawn from
+    ``seed``; the element names from the encoding's ``meta`` (meta.json); with ``merge`` > 0
+    (A), close atoms of one element merged first (:func:`merge_close_atoms`)."""
     import tensorflow as tf
 
     from crystalgan.gan.train import configure_runtime
@@ -54,10 +57,10 @@ def generate(
     if spec.model == "baseline":
         raise InputError(f"method {method!r} is a baseline: 'crystalgan baseline' makes its candidates")
     configure_runtime(1, seed)
-    meta = read_json(meta_path)
+    info = read_json(meta)
     names = INPUT_NAMES[spec.inputs]
     (xa, ca), (xb, cb) = (read_structures(*domain) for domain in inputs)
-    model, info = load_model(model_json, weights, ca, cb)
+    model, saved = load_model(model_json, weights, ca, cb)
     rng = np.random.default_rng([seed, NOISE_STREAM])
     k = np.arange(samples)
     side = k % 2
@@ -85,10 +88,10 @@ def generate(
     sources = {"side": [names[s] for s in side], "index": index.tolist()}
     extra = {}
     if merge > 0:
-        out_x, out_c, merged = merge_close_atoms(out_x, out_c, (meta["A"], meta["B"]), merge)
+        out_x, out_c, merged = merge_close_atoms(out_x, out_c, (info["A"], info["B"]), merge)
         extra = {"merge": merge, "merged": merged.tolist()}
         log.info("merge within %g A: %d atoms merged away in %d candidates", merge, merged.sum(), (merged > 0).sum())
-    write_candidates(out_x, out_c, meta, method, seed, out, model=info["kind"], inputs=sources, **extra)
+    write_candidates(out_x, out_c, info, method, seed, out, model=saved["kind"], inputs=sources, **extra)
     log.info("%s: %d candidates written to %s", method, samples, out)
 
 

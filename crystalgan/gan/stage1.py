@@ -7,31 +7,46 @@ from pathlib import Path
 
 import numpy as np
 
-from crystalgan.config import with_defaults
 from crystalgan.core.artifacts import LOSSES, cpu_seconds, read_structures, write_structures, write_table
-from crystalgan.gan.models import CrossDomainGAN, adam_pair, data_scale, row_mask
-from crystalgan.gan.train import configure_runtime, discard_checkpoints, fit, save_model
+from crystalgan.gan.models import adam_pair, cross_domain_gan, data_scale
+from crystalgan.gan.networks import row_mask
+from crystalgan.gan.train import configure_runtime, discard_checkpoints, fit, run_metadata, save_model
+from crystalgan.settings import Train
 
 log = logging.getLogger(__name__)
 
 Domain = tuple[Path, Path]  # tensors [N, 4, 18, 3] and counts [N, 3] of encoded structures
 
 
-def train_stage1(ah: Domain, bh: Domain, out: Path, checkpoints: Path, options: dict, seed: int, threads: int) -> None:
+def train_stage1(
+    ah: Domain,
+    bh: Domain,
+    *,
+    out: Path,
+    checkpoints: Path,
+    train: Train,
+    seed: int,
+    threads: int,
+    meta: Path | None = None,
+) -> None:
     """Train stage 1 on the encoded domains ``ah`` and ``bh``; write weights, losses and the
-    generated tensors (:func:`translate`) to ``out``, then remove the ``checkpoints``."""
+    generated tensors (:func:`translate`) to ``out``, then remove the ``checkpoints``. With the
+    encoding's ``meta`` (meta.json), the losses table carries its run (system, metals, seed,
+    method ``stage1``) in its metadata."""
     configure_runtime(threads, seed)
     xa, ca = read_structures(*ah)
     xb, cb = read_structures(*bh)
     scale = data_scale(xa, xb, counts=(ca, cb))
-    options = with_defaults("train", options)
     log.info("stage 1: %d A-H and %d B-H structures, data scale %.3f A", len(xa), len(xb), scale)
-    model = CrossDomainGAN(options, scale, swap=True)
-    model.compile(**adam_pair(options))
-    losses = fit(model, xa / scale, ca, xb / scale, cb, options, seed, Path(checkpoints), "stage1")
+    model = cross_domain_gan(train, scale, swap=True)
+    model.compile(**adam_pair(train))
+    losses = fit(
+        model, xa / scale, ca, xb / scale, cb, train=train, seed=seed, checkpoints=Path(checkpoints), stage="stage1"
+    )
     out = Path(out)
-    save_model(model, out, "stage1", options)
-    write_table(losses, out / "losses.parquet", LOSSES, cpu={"stage1": cpu_seconds()})
+    save_model(model, out, kind="stage1", train=train)
+    run = run_metadata(meta, "stage1", seed)
+    write_table(losses, out / "losses.parquet", LOSSES, run=run, cpu={"stage1": cpu_seconds()})
     generated = translate(model, xa, ca, xb, cb)
     for name, (x, c) in generated.items():
         write_structures(x, c, out / f"{name}.npy")

@@ -31,8 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crystalgan.core.artifacts import LOSSES, atomic_path, read_table, write_json, write_table
+from crystalgan.core.artifacts import LOSSES, RUN_FIELDS, atomic_path, read_json, read_table, write_json, write_table
 from crystalgan.errors import CrystalganError
+from crystalgan.settings import Train
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,15 @@ _NATIVE_NOISE = re.compile(r"WARNING: All log messages before absl::InitializeLo
 
 def import_tensorflow() -> None:
     """Import TensorFlow and list its GPUs with its start-up noise (:data:`_NATIVE_NOISE`) kept
-    out of stderr."""
+    out of stderr; CrystalganError naming the install command where TensorFlow is missing."""
+    import importlib.util
+
+    missing = [name for name in ("tensorflow", "keras") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise CrystalganError(
+            f"{', '.join(missing)} not installed: the GAN commands need pip install -e '.[gan]' "
+            "(or snakemake --sdm conda, envs/crystalgan.yaml)"
+        )
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:
@@ -96,19 +105,19 @@ def configure_runtime(threads: int, seed: int) -> str:
 
 
 RESUME_FILE = "resume.json"  # in a checkpoint folder: what the checkpoints were trained from
-PATH_FREE = ("epochs", "checkpoint_every")  # train options that say where training stops and saves, not its path
+PATH_FREE = ("epochs", "checkpoint_every")  # train settings that say where training stops and saves, not its path
 
 
-def resume_key(stage: str, seed: int, options: dict, arrays, identity: dict | None) -> dict:
+def resume_key(stage: str, seed: int, train: Train, arrays, identity: dict | None) -> dict:
     """What a checkpoint must have been trained from to be resumed: the stage, the seed, the
-    training options (but ``PATH_FREE``), what else defines the model (``identity``) and the
+    ``train`` settings (but ``PATH_FREE``), what else defines the model (``identity``) and the
     sha256 of the training data ``arrays``."""
     digest = hashlib.sha256()
     for a in arrays:
         a = np.ascontiguousarray(a)
         digest.update(f"{a.dtype.str}{a.shape}".encode())
         digest.update(a.tobytes())
-    kept = {k: v for k, v in options.items() if k not in PATH_FREE}
+    kept = {k: v for k, v in train.as_dict().items() if k not in PATH_FREE}
     return json.loads(
         json.dumps(
             {"stage": stage, "seed": seed, "options": kept, "identity": identity or {}, "data": digest.hexdigest()},
@@ -158,23 +167,34 @@ def discard_checkpoints(checkpoints: Path) -> None:
 
 
 def fit(
-    model, xa, ca, xb, cb, options: dict, seed: int, checkpoints: Path, stage: str, identity: dict | None = None
+    model,
+    xa,
+    ca,
+    xb,
+    cb,
+    *,
+    train: Train,
+    seed: int,
+    checkpoints: Path,
+    stage: str,
+    identity: dict | None = None,
 ) -> pd.DataFrame:
-    """Train the compiled ``model`` on domains (xa, ca) and (xb, cb) (scaled); return the loss
-    table (per epoch, the mean of every loss term). Resumes from the newest checkpoint in
-    ``checkpoints`` only where it was written from the same data, seed, options and
-    ``identity`` (what else defines the model, e.g. stage 2's geometry); other checkpoints are
-    removed and training starts from epoch 0, the log saying why."""
+    """Train the compiled ``model`` on domains (xa, ca) and (xb, cb) (scaled) for
+    ``train.epochs``; return the loss table (per epoch, the mean of every loss term). Resumes
+    from the newest checkpoint in ``checkpoints`` only where it was written from the same
+    data, seed, ``train`` settings and ``identity`` (what else defines the model, e.g. stage
+    2's geometry); other checkpoints are removed and training starts from epoch 0, the log
+    saying why."""
     import tensorflow as tf
 
     if not model.compiled:
         raise ValueError(f"{stage}: compile the model with its optimizers before training")
-    epochs, every = options["epochs"], options["checkpoint_every"]
-    batch = min(options["batch_size"], len(xa), len(xb))
+    epochs, every = train.epochs, train.checkpoint_every
+    batch = min(train.batch_size, len(xa), len(xb))
     steps = math.ceil(max(len(xa), len(xb)) / batch)
     model.build(ca, cb)
     checkpoints = Path(checkpoints)
-    key = resume_key(stage, seed, options, (xa, ca, xb, cb), identity)
+    key = resume_key(stage, seed, train, (xa, ca, xb, cb), identity)
     if reason := stale_reason(checkpoints, key, epochs):
         log.warning(
             "%s: not resuming from the checkpoints in %s: %s; training from epoch 0", stage, checkpoints, reason
@@ -319,27 +339,38 @@ class _Progress:
         log.info("%s: %d epochs done in %.1f s", self.stage, self.epochs, time.time() - self.t0)
 
 
-def save_model(model, folder: Path, kind: str, options: dict, extra: dict | None = None) -> None:
-    """Weights (``weights.weights.h5``) and ``model.json`` (kind, scale, options) into ``folder``."""
+def save_model(model, folder: Path, *, kind: str, train: Train, extra: dict | None = None) -> None:
+    """Weights (``weights.weights.h5``) and ``model.json`` (kind, scale, the ``train`` settings
+    as ``options``, and ``extra``) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_path(folder / "weights.weights.h5") as tmp:
         path = tmp.with_name(tmp.name + ".weights.h5")
         model.save_weights(path)
         os.replace(path, tmp)
-    write_json({"kind": kind, "scale": model.scale, "options": options, **(extra or {})}, folder / "model.json")
+    write_json({"kind": kind, "scale": model.scale, "options": train.as_dict(), **(extra or {})}, folder / "model.json")
 
 
 def load_model(model_json: Path, weights: Path, counts_a: np.ndarray, counts_b: np.ndarray):
     """Rebuild a model saved by :func:`save_model` from its ``model.json`` and weights."""
-    from crystalgan.config import with_defaults
-    from crystalgan.gan.models import CrossDomainGAN, NoiseGAN
+    from crystalgan.gan.models import cross_domain_gan, noise_gan
 
     meta = json.loads(Path(model_json).read_text())
-    options = with_defaults("train", meta["options"])
+    train = Train.of(meta["options"])  # the schema's defaults for options added since
     if meta["kind"] == "gan":
-        model = NoiseGAN(options, meta["scale"])
+        model = noise_gan(train, meta["scale"])
     else:
-        model = CrossDomainGAN(options, meta["scale"], swap=meta["kind"] == "stage1")
+        model = cross_domain_gan(train, meta["scale"], swap=meta["kind"] == "stage1")
     model.build(counts_a, counts_b)
     model.load_weights(str(weights))
     return model, meta
+
+
+def run_metadata(meta: Path | None, method: str, seed: int) -> dict | None:
+    """The run (:data:`~crystalgan.core.artifacts.RUN_FIELDS`) a losses table belongs to:
+    ``method`` (``stage1`` for stage 1) and ``seed``, the system and metals from the
+    encoding's ``meta`` (meta.json); None without one."""
+    if meta is None:
+        return None
+    info = read_json(meta)
+    run = {"system": info["system"], "method": method, "seed": seed, "A": info["A"], "B": info["B"]}
+    return {key: run[key] for key in RUN_FIELDS}

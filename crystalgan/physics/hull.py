@@ -17,7 +17,18 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Lattice, Structure
 
-from crystalgan.core.artifacts import CURATED, HULL, cpu_seconds, read_table, write_table
+from crystalgan.core.artifacts import (
+    CURATED,
+    HULL,
+    ArtifactError,
+    cpu_seconds,
+    read_cpu,
+    read_potential,
+    read_system,
+    read_table,
+    system_run,
+    write_table,
+)
 from crystalgan.core.structures import spacegroup, structure_from_row
 from crystalgan.data.prototypes import atomic_volume, build_library
 from crystalgan.errors import CrystalganError
@@ -69,12 +80,27 @@ def relaxation_row(result) -> dict:
 
 
 def hull(
-    ah: Path, bh: Path, *, metal_a: str, metal_b: str, out: Path, settings: Relax, threads: int = 1
+    ah: Path,
+    bh: Path,
+    *,
+    system: str,
+    metal_a: str,
+    metal_b: str,
+    out: Path,
+    settings: Relax,
+    phases: Path | None = None,
+    threads: int = 1,
 ) -> pd.DataFrame:
     """Relax the references of a system (curated ``ah``, ``bh`` and the elements) with the
-    potential and settings of ``settings`` into ``out`` (hull.parquet) and return it."""
+    potential and settings of ``settings`` and add the system's other ``phases`` (a table of
+    :func:`relax_phases`, relaxed with the same potential) into ``out`` (hull.parquet, which
+    names ``system``, its metals and the potential in its metadata) and return it."""
     from crystalgan.physics.potentials import Relaxer
 
+    extra = pd.DataFrame(columns=HULL.names)
+    if phases is not None:
+        check_phases(phases, system, settings.potential)
+        extra = read_table(phases, HULL)
     relaxer = Relaxer(settings, threads)
     references = element_references([metal_a, metal_b])
     for table in (ah, bh):
@@ -83,9 +109,8 @@ def hull(
     rows = []
     for kind in ("molecule", "element", "binary"):  # the molecule relaxes in its box, the cell fixed
         items = [(ref_id, s) for ref_id, k, s in references if k == kind]
-        for ref_id, s, result in relaxer.each(items, f"{kind} reference", cell=kind != "molecule"):
-            formula = s.composition.formula.replace(" ", "")
-            rows.append({"id": ref_id, "kind": kind, "formula": formula, "n_atoms": len(s), **relaxation_row(result)})
+        rows += relaxed_rows(relaxer, items, kind, cell=kind != "molecule")
+    rows += extra.to_dict("records")
     table = pd.DataFrame(rows)
     elements = table["formula"].map(lambda f: "".join(sorted(e.symbol for e in Composition(f).elements)))
     for metal in ("H", metal_a, metal_b):
@@ -94,7 +119,8 @@ def hull(
             raise CrystalganError(f"no reference of element {metal} relaxed: {'; '.join(elemental['reason'])}")
     diagram = phase_diagram(table)
     table["e_above_hull"] = [e_above_hull(diagram, r.formula, r.energy_per_atom) for r in table.itertuples()]
-    write_table(table, out, HULL, cpu={"hull": cpu_seconds()})
+    cpu = cpu_seconds() + (read_cpu(phases).get("phases", 0.0) if phases is not None else 0.0)
+    write_table(table, out, HULL, system_run(system, metal_a, metal_b, settings.potential), cpu={"hull": cpu})
     on_hull = table.loc[table["e_above_hull"] <= 1e-6, "id"].tolist()
     log.info(
         "hull of %d relaxed references (%d failed); on the hull: %s",
@@ -117,3 +143,50 @@ def relaxed_library(metal: str, relaxer) -> list[tuple[str, Structure, str]]:
     if not out:
         raise CrystalganError(f"no {metal} prototype relaxed with {settings.potential}: see the log")
     return out
+
+
+def relaxed_rows(relaxer, items, kind: str, **options) -> list[dict]:
+    """HULL rows (energy above the hull not yet known) of the (id, structure) ``items`` of one
+    ``kind``, relaxed by ``relaxer`` with ``options``."""
+    rows = []
+    for ref_id, s, result in relaxer.each(items, f"{kind} reference", **options):
+        formula = s.composition.formula.replace(" ", "")
+        rows.append({"id": ref_id, "kind": kind, "formula": formula, "n_atoms": len(s), **relaxation_row(result)})
+    return rows
+
+
+def relax_phases(
+    *,
+    system: str,
+    metal_a: str,
+    metal_b: str,
+    out: Path,
+    settings: Relax,
+    known: Path | None = None,
+    threads: int = 1,
+) -> pd.DataFrame:
+    """The system's phases beyond its training binaries, relaxed with the potential of
+    ``settings`` into ``out`` (HULL rows): the A-B intermetallic structure types
+    (:mod:`crystalgan.data.intermetallics`, kind "intermetallic") and the user's ``known``
+    phases (a curated table of :func:`crystalgan.data.curate.curate_known`, kind "known")."""
+    from crystalgan.data.intermetallics import library
+    from crystalgan.physics.potentials import Relaxer
+
+    relaxer = Relaxer(settings, threads)
+    rows = relaxed_rows(relaxer, library(metal_a, metal_b), "intermetallic")
+    if known is not None:
+        table = read_table(known, CURATED)
+        rows += relaxed_rows(relaxer, [(r["id"], structure_from_row(r)) for _, r in table.iterrows()], "known")
+    df = pd.DataFrame(rows, columns=[c for c in HULL.names if c != "e_above_hull"]).assign(e_above_hull=np.nan)
+    write_table(df, out, HULL, system_run(system, metal_a, metal_b, settings.potential), cpu={"phases": cpu_seconds()})
+    return df
+
+
+def check_phases(path: Path, system: str, potential: str) -> None:
+    """ArtifactError where the phases table ``path`` is of another system or potential: energies
+    of two potentials are never mixed in one hull."""
+    found, used = read_system(path)["system"], read_potential(path)
+    if found != system:
+        raise ArtifactError(f"{path}: the phases of system {found}, not of {system}")
+    if used != potential:
+        raise ArtifactError(f"{path}: phases relaxed with {used}, the hull with {potential}: energies never mix")

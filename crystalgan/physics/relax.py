@@ -7,9 +7,10 @@ first (spglib at ``symprec``: the idealised primitive standard cell of the group
 it is not P1), then relaxed (cell and positions; see :mod:`crystalgan.physics.potentials`); with
 ``refine``, a stable one still P1 is symmetrized at looser tolerances and relaxed again within the
 group found, replacing the P1 structure where that costs at most ``refine_energy``. A relaxed
-candidate is unique when StructureMatcher matches it to no earlier relaxed one of the run, novel when it matches no
-relaxed training binary (novel_framework: not even when every atom is one species, so that
-an ordered substitution of a binary is not a new framework), stable when its
+candidate is unique when the project's one matcher (:mod:`crystalgan.core.matching`:
+StructureMatcher, defaults) matches it to no earlier relaxed one of the run, novel when it
+matches no relaxed training binary (novel_framework: not even with every atom one species, so
+that an ordered substitution of a binary is not a new framework), stable when its
 energy above the hull is at most ``stable`` eV/atom, and S.U.N. when all three hold
 (MatterGen's definition). Failures are rows with a reason.
 
@@ -27,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Structure
 
 from crystalgan.core.artifacts import (
@@ -44,6 +44,7 @@ from crystalgan.core.artifacts import (
     read_table,
     write_table,
 )
+from crystalgan.core.matching import Matcher
 from crystalgan.core.structures import decode_structure, spacegroup, structure_from_row, write_structure_files
 from crystalgan.errors import InputError
 from crystalgan.evaluation.filter import run_info
@@ -106,31 +107,24 @@ def shortlist(candidates: list[tuple[int, Structure]], relaxer, diagram, cap: in
     return pd.DataFrame(scored if cap is None else scored[:cap], columns=SHORTLIST.names)
 
 
-def framework(s: Structure) -> Structure:
-    """``s`` with every atom the same dummy species: its framework, reduced as such (so an
-    ordered substitution of a binary's sites has that binary's framework)."""
-    out = s.copy()
-    out.replace_species({el: "X0+" for el in s.composition.elements})
-    return out
-
-
-def judge_relaxed(df: pd.DataFrame, training: list[Structure], stable: float) -> None:
-    """Fill unique, duplicate_of, novel, novel_framework, stable and sun of the relaxed rows of ``df``."""
-    matcher = StructureMatcher()
-    frameworks = [framework(t) for t in training]
-    seen: list[tuple[int, Structure]] = []
+def judge_relaxed(df: pd.DataFrame, references: list[tuple[str, str, Structure]], stable: float) -> None:
+    """Fill unique, duplicate_of, novel, novel_framework, rediscovered, stable and sun of the
+    relaxed rows of ``df`` with the project's one :class:`~crystalgan.core.matching.Matcher`:
+    novel against every relaxed reference the run knows (``references``: id, kind and structure
+    of the hull's training binaries, elements, intermetallics and known phases); a unique
+    candidate matching a known phase is ``rediscovered`` (its id) and not novel."""
+    matcher = Matcher(s for _, _, s in references)
     for i, row in df.iterrows():
         if not row["relaxed"]:
             continue
-        s = structure_from_row(row)
-        twin = next((k for k, t in seen if matcher.fit(t, s)), None)
-        df.loc[i, "duplicate_of"] = -1 if twin is None else twin
-        df.loc[i, "unique"] = twin is None
-        if twin is None:
-            seen.append((int(row["candidate"]), s))
-            df.loc[i, "novel"] = not any(matcher.fit(t, s) for t in training)
-            mine = framework(s)
-            df.loc[i, "novel_framework"] = not any(matcher.fit(t, mine) for t in frameworks)
+        verdict = matcher.judge(structure_from_row(row), int(row["candidate"]))
+        df.loc[i, "duplicate_of"] = -1 if verdict.unique else verdict.duplicate_of
+        df.loc[i, "unique"] = verdict.unique
+        if verdict.unique:
+            df.loc[i, "novel"] = verdict.novel
+            df.loc[i, "novel_framework"] = verdict.novel_framework
+            if verdict.known is not None and references[verdict.known][1] == "known":
+                df.loc[i, "rediscovered"] = references[verdict.known][0]
     df["stable"] = df["relaxed"] & (df["e_above_hull"] <= stable)
     df["sun"] = df["stable"] & df["unique"] & df["novel"]
 
@@ -162,10 +156,11 @@ class Run:
     def structure(self, k: int) -> Structure:
         return decode_structure(self.x[k], self.counts[k], self.info["A"], self.info["B"])
 
-    def training(self) -> list[Structure]:
-        """The relaxed training binaries of the hull."""
-        binaries = self.references[self.references["kind"] == "binary"]
-        return [structure_from_row(r) for _, r in binaries.iterrows() if len(r["lattice"])]
+    def known(self) -> list[tuple[str, str, Structure]]:
+        """(id, kind, structure) of the hull's relaxed phases a candidate may match: the training
+        binaries, the elements, the intermetallics and the known phases (not the H2 molecule)."""
+        phases = self.references[self.references["kind"] != "molecule"]
+        return [(r["id"], r["kind"], structure_from_row(r)) for _, r in phases.iterrows() if len(r["lattice"])]
 
 
 def make_shortlist(filtered: Path, run: Run, settings: Relax, threads: int):
@@ -212,6 +207,7 @@ def relax_rows(chosen: pd.DataFrame, run: Run, relaxer, structures: Path) -> lis
             "duplicate_of": -1,
             "novel": False,
             "novel_framework": False,
+            "rediscovered": "",
             "stable": False,
             "sun": False,
             "cif": "",
@@ -329,7 +325,7 @@ def relax_run(
     else:
         chosen, relaxer = make_shortlist(filtered, run, settings, threads)
         df, part_cpu = relaxed_frame(relax_rows(chosen, run, relaxer, structures)), 0.0
-    judge_relaxed(df, run.training(), settings.stable)
+    judge_relaxed(df, run.known(), settings.stable)
     write_table(df, out, RELAXED, run_info(run.info), cpu={"relax": part_cpu + cpu_seconds()})
     log.info(
         "%d relaxed (%d converged), %d unique, %d stable (E_hull <= %g), %d S.U.N., %d not P1; %.1f CPU-s each",
