@@ -31,6 +31,7 @@ if config["relax"]["enabled"]:
 
     include: "rules/hull.smk"
     include: "rules/relax.smk"
+    include: "rules/dft.smk"
 
 
 include: "rules/report.smk"
@@ -40,3 +41,4 @@ rule all:
     default_target: True
     input:
         rules.report.output,
+        expand("results/{system}/dft", system=SYSTEMS) if RELAX else [],

@@ -542,6 +542,21 @@ def relax(args) -> None:
     )
 
 
+# ------------------------------------------------------------------ dft
+
+
+def dft_arguments(p) -> None:
+    p.add_argument("--relaxed", nargs="+", required=True, type=Path, help="relaxed.parquet of every run of one system")
+    p.add_argument("--out", required=True, type=Path, help="folder to write: <crystal>_<formula>/ inputs, index.csv")
+
+
+def dft(args) -> None:
+    from crystalgan.evaluation.handoff import write_dft_inputs
+
+    index = write_dft_inputs(args.relaxed, args.out)
+    log.info("DFT inputs (MPRelaxSet, POTCAR.spec) of %d crystals in %s", len(index), args.out)
+
+
 # ------------------------------------------------------------------ report
 
 
@@ -628,6 +643,7 @@ COMMANDS = {
         relax_arguments,
         relax,
     ),
+    "dft": ("VASP inputs (MPRelaxSet) of every distinct S.U.N. crystal of a system", dft_arguments, dft),
     "report": (
         "Table 2, nearest-neighbour tables and plots from the runs' filtered tables",
         report_arguments,

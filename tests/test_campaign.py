@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Lattice, Structure
 
+from crystalgan.core.artifacts import RELAXED as RELAXED_SCHEMA
 from crystalgan.evaluation.campaign import discoveries, discovery_curve, method_counts
 
 
@@ -88,3 +89,31 @@ def test_the_discovery_curve_counts_each_crystal_once_against_cpu_minutes():
     assert mine["cpu_min"].is_monotonic_increasing and mine["cpu_min"].iloc[-1] == 4.0
     other = curve[curve["method"] == "substitution"]
     assert other["n_distinct"].iloc[-1] == 1 and other["cpu_min"].iloc[-1] == 0.5
+
+
+def test_dft_inputs_of_every_discovery_read_back_with_pymatgen(tmp_path):
+    """MPRelaxSet inputs (INCAR, KPOINTS, POSCAR, POTCAR.spec) of each distinct S.U.N. crystal,
+    its best relaxation in the POSCAR; POTCARs are licensed: only their names are written."""
+    from pymatgen.io.vasp import Incar, Kpoints, Poscar
+
+    from crystalgan.core.artifacts import write_table
+    from crystalgan.core.structures import same_structure, structure_from_row
+    from crystalgan.evaluation.handoff import write_dft_inputs
+
+    paths = []
+    for (method, seed), run in RELAXED.groupby(["method", "seed"]):
+        table = run.drop(columns=["system", "method", "seed"]).reset_index(drop=True)
+        for column, field in zip(RELAXED_SCHEMA.names, RELAXED_SCHEMA):
+            if column not in table:
+                table[column] = "" if str(field.type) == "string" else (False if str(field.type) == "bool" else 0)
+        info = {"system": "PdNiH", "method": method, "seed": int(seed), "A": "Pd", "B": "Ni"}
+        paths.append(tmp_path / f"{method}{seed}.parquet")
+        write_table(table, paths[-1], RELAXED_SCHEMA, info)
+    index = write_dft_inputs(paths, tmp_path / "dft")
+    assert index["folder"].tolist() == ["001_Ni1H4Pd3", "002_Ni1H8Pd3"]
+    best = RELAXED[(RELAXED["method"] == "crystalgan") & (RELAXED["seed"] == 1)].iloc[0]
+    folder = tmp_path / "dft" / "001_Ni1H4Pd3"
+    assert same_structure(structure_from_row(best), Poscar.from_file(folder / "POSCAR").structure)
+    assert Incar.from_file(folder / "INCAR")["ISIF"] == 3 and Kpoints.from_file(folder / "KPOINTS").kpts
+    assert set((folder / "POTCAR.spec").read_text().split()) == {"H", "Ni_pv", "Pd"}
+    assert not (folder / "POTCAR").exists()

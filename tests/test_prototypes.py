@@ -71,3 +71,16 @@ def test_relaxed_library_keeps_each_prototype_symmetric_and_lowers_its_energy(tm
             atoms.calc = calc
             energies.append(atoms.get_potential_energy())
         assert energies[0] <= energies[1] + 1e-4, path.name
+
+
+def test_no_shipped_prototype_counts_as_collapsed():
+    """The relaxation's collapse guard (atoms closer than 0.6 x their covalent radii) leaves every
+    shipped prototype alone: hydrides have metal-H bonds of 1.6-2.0 A."""
+    pytest.importorskip("ase")
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from conftest import SHIPPED
+    from crystalgan.physics.potentials import collapsed
+
+    for path in sorted(SHIPPED.glob("*H/*.vasp")):
+        assert collapsed(AseAtomsAdaptor.get_atoms(Structure.from_file(path))) == "", path

@@ -294,6 +294,14 @@ def test_failures_are_rows_with_reasons():
     assert blowing.structure is None and "cell collapsed or exploded" in blowing.reason and blowing.steps < 200
     collapsed = Structure(Lattice.cubic(3.0), ["Pd", "H"], [[0, 0, 0], [0.05, 0, 0]])
     assert "atoms collapsed" in _problem(AseAtomsAdaptor.get_atoms(collapsed), -1.0, np.zeros((2, 3)), True)
+    # a metal-H pair at 0.75 A (CHGNet put one 1.45 eV/atom below an Fe-Ti-H hull), and a cell
+    # vector shorter than two metal radii: collapsed, while H2's 0.74 A bond is not
+    ti_h = Structure(Lattice.cubic(3.0), ["Ti", "H"], [[0, 0, 0], [0.25, 0, 0]])
+    assert "Ti-H 0.750 A apart" in _problem(AseAtomsAdaptor.get_atoms(ti_h), -1.0, np.zeros((2, 3)), True)
+    thin = Structure(Lattice.orthorhombic(1.3, 4.0, 4.0), ["Ti"], [[0, 0, 0]])
+    assert "Ti-Ti 1.300 A apart" in _problem(AseAtomsAdaptor.get_atoms(thin), -1.0, np.zeros((1, 3)), False)
+    h2 = Structure(Lattice.cubic(10.0), ["H", "H"], [[0, 0, 0], [0.074, 0, 0]])
+    assert _problem(AseAtomsAdaptor.get_atoms(h2), -1.0, np.zeros((2, 3)), False) == ""
     blown = Structure(Lattice.cubic(30.0), ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     assert "cell collapsed or exploded" in _problem(AseAtomsAdaptor.get_atoms(blown), -1.0, np.zeros((2, 3)), True)
 

@@ -279,6 +279,10 @@ def test_relaxation_is_in_the_dag_only_when_enabled(tmp_path):
     assert "hull" not in off and "relax" not in off
     on = planned_jobs(tmp_path, config=small_config(tmp_path, relax={"enabled": True}))
     assert on["hull"] == 1 and on["relax"] == 4 and on["filter"] == 4
+    assert on["phases"] == 1 and on["dft"] == 1 and "known" not in on
+    known = {"name": "MgFeH", "A": "Mg", "B": "Fe", "known": str(ROOT / "benchmarks" / "known" / "MgFeH")}
+    with_known = planned_jobs(tmp_path, config=small_config(tmp_path, systems=[known], relax={"enabled": True}))
+    assert with_known["known"] == 1 and with_known["phases"] == 1 and with_known["prototypes"] == 2
 
 
 @pytest.mark.slow
@@ -325,8 +329,16 @@ def test_a_pair_without_folders_builds_relaxes_and_reports_its_prototypes(tmp_pa
     cost = table.set_index("method")["cpu_min_mean"]
     assert cost["crystalgan"] > cost["substitution"]
     plots = tmp_path / "results" / "report" / "relaxation"
-    for name in ("e_above_hull.png", "phase_diagram_FeTiH.png", "best_sun.png"):
+    for name in ("e_above_hull.png", "phase_diagram_FeTiH.png", "best_sun.png", "discovery_FeTiH.png"):
         assert (plots / name).stat().st_size > 0
+    # the hull knows the Fe-Ti intermetallics; the campaign list and its DFT inputs are written
+    assert (hull["kind"] == "intermetallic").sum() == 21
+    found = pd.read_csv(tmp_path / "results" / "report" / "discoveries.csv")
+    assert {"crystal", "methods", "seeds", "e_above_hull", "wt_h", "dh_kj_per_mol_h2", "release"} <= set(found)
+    index = pd.read_csv(tmp_path / "results" / "FeTiH" / "dft" / "index.csv")
+    assert len(index) == len(found) and all(
+        (tmp_path / "results" / "FeTiH" / "dft" / f / "INCAR").is_file() for f in index["folder"]
+    )
     assert list((tmp_path / "logs" / "prototypes").glob("*.log"))
     assert DONE_LINE.search((tmp_path / "logs" / "hull" / "FeTiH.log").read_text())
     assert_structure_files_read_back(tmp_path / "results")
@@ -334,8 +346,8 @@ def test_a_pair_without_folders_builds_relaxes_and_reports_its_prototypes(tmp_pa
     # filter, the relaxation of its (possibly other) valid unique candidates and the report
     for section, key, value, expected in (
         ("relax", "strict", 0.01, {}),
-        ("relax", "stable", 0.2, {"relax": 2}),
-        ("filter", "d1", 1.7, {"filter": 2, "relax": 2}),
+        ("relax", "stable", 0.2, {"relax": 2, "dft": 1}),
+        ("filter", "d1", 1.7, {"filter": 2, "relax": 2, "dft": 1}),
     ):
         changed = edited(config, tmp_path / "changed.yaml", section, key, value)
         assert planned_jobs(tmp_path, config=changed) == {**expected, "report": 1, "all": 1}, key

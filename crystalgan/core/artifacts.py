@@ -155,6 +155,12 @@ RELAXED = pa.schema(
         ("novel", pa.bool_()),  # matches no relaxed phase of the hull (training binaries, intermetallics, known)
         ("novel_framework", pa.bool_()),  # novel, and its framework (one species everywhere) matches none
         ("rediscovered", pa.string()),  # id of the known phase it matches ("" where none)
+        # hydrogen storage (crystalgan.evaluation.storage; NaN and "" where it did not relax)
+        ("wt_h", pa.float64()),  # gravimetric capacity, wt% H
+        ("kg_h2_per_m3", pa.float64()),  # volumetric capacity
+        ("dh_kj_per_mol_h2", pa.float64()),  # enthalpy of dehydrogenation against the H-free hull
+        ("t_release_k", pa.float64()),  # K at which it releases H2 at 1 bar (dS = 130 J/mol/K)
+        ("release", pa.string()),  # whether that suits reversible storage near room temperature
         ("stable", pa.bool_()),  # e_above_hull <= relax.stable
         ("sun", pa.bool_()),  # stable, unique and novel
         ("cif", pa.string()),

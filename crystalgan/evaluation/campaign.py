@@ -15,6 +15,7 @@ import pandas as pd
 
 from crystalgan.core.matching import Matcher
 from crystalgan.core.structures import structure_from_row
+from crystalgan.evaluation.storage import STORAGE_COLUMNS
 
 DISCOVERY_COLUMNS = [
     "system",
@@ -29,6 +30,7 @@ DISCOVERY_COLUMNS = [
     "seed",
     "candidate",
     "cif",
+    *STORAGE_COLUMNS,
 ]
 
 
@@ -55,6 +57,7 @@ def discoveries(relaxations: pd.DataFrame) -> pd.DataFrame:
                     "seed": int(best["seed"]),
                     "candidate": int(best["candidate"]),
                     "cif": best["cif"],
+                    **{c: best.get(c, np.nan) for c in STORAGE_COLUMNS},
                 }
             )
     table = pd.DataFrame(rows, columns=[c for c in DISCOVERY_COLUMNS if c != "crystal"])

@@ -22,6 +22,7 @@ from crystalgan.core.artifacts import (
     ArtifactError,
     check_same_run,
     read_cpu,
+    read_potential,
     read_run,
     read_system,
     read_table,
@@ -29,6 +30,7 @@ from crystalgan.core.artifacts import (
 from crystalgan.errors import InputError
 from crystalgan.evaluation.campaign import DISCOVERY_COLUMNS, discoveries, discovery_curve, method_counts
 from crystalgan.evaluation.stability import HULL_TOLERANCE
+from crystalgan.evaluation.storage import WINDOW
 from crystalgan.methods import METHODS
 from crystalgan.settings import Relax
 
@@ -249,49 +251,131 @@ def structure_types(candidates: pd.DataFrame, top: int = 15) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_distributions(nn: pd.DataFrame, out: Path, d1: float, d2: float) -> None:
-    """Histogram of nearest-neighbour distances of valid candidates per pair type (Figure 6)."""
+def _pyplot():
+    """matplotlib's pyplot on the Agg backend (no display in a workflow job)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4))
-    if not nn.empty:
-        bins = np.linspace(d1 - 0.2, d2 + 0.2, 40)
-        for pair, g in nn.groupby("pair"):
-            ax.hist(g["distance"], bins=bins, histtype="step", label=pair, linewidth=1.5)
-        ax.legend(title="pair")
-    ax.axvspan(d1, d2, color="0.9", zorder=0)
-    ax.set_xlabel("nearest-neighbour distance (Å)")
-    ax.set_ylabel("atoms in valid candidates")
-    ax.set_title("Pair distribution of valid ternaries (all systems, methods, seeds)")
+    return plt
+
+
+def _save(fig, path: Path, dpi: int = 100) -> None:
+    """Save ``fig`` with nothing clipped (titles, legends outside the axes) and close it."""
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    _pyplot().close(fig)
+
+
+def formula_text(formula: str, subscripts: bool = True) -> str:
+    """The reduced formula of ``formula`` as a hydride's is written, the same in every plot and
+    log: the metals in alphabetical order, hydrogen last ("NiPd3H4"); counts as mathtext
+    subscripts for a plot ("NiPd$_{3}$H$_{4}$")."""
+    from pymatgen.core import Composition
+
+    comp = Composition(formula).reduced_composition
+    order = sorted(e.symbol for e in comp if e.symbol != "H") + (["H"] if "H" in comp else [])
+    count = "$_{{{:g}}}$" if subscripts else "{:g}"
+    return "".join(e + (count.format(comp[e]) if comp[e] != 1 else "") for e in order)
+
+
+def unordered_pairs(pairs: pd.Series) -> pd.Series:
+    """Pair names of the neighbour tables ("atom-neighbour") without their order: "Pd-Ni" and
+    "Ni-Pd" are one pair, named with its elements in alphabetical order ("Ni-Pd")."""
+    return pairs.map(lambda pair: "-".join(sorted(pair.split("-"))))
+
+
+def distribution_figure(nn: pd.DataFrame, d1: float, d2: float):
+    """Figure 6: histograms of the nearest-neighbour distances of the atoms of valid candidates,
+    one panel per system, one series per unordered pair (H-H first), the window [d1, d2] marked."""
+    plt = _pyplot()
+    from matplotlib.patches import Patch
+
+    systems = sorted(set(nn["system"])) if not nn.empty else []
+    fig, axes = plt.subplots(max(len(systems), 1), 1, figsize=(7, 3.2 * max(len(systems), 1)), sharex=True)
+    axes = np.atleast_1d(axes)
+    bins = np.linspace(d1 - 0.2, d2 + 0.2, 41)
+    for ax, system in zip(axes, systems):
+        mine = nn[nn["system"] == system]
+        pairs = unordered_pairs(mine["pair"])
+        for pair in sorted(set(pairs), key=lambda p: (p != "H-H", len(set(p.split("-"))), p)):
+            distances = mine.loc[pairs == pair, "distance"]
+            ax.hist(distances, bins=bins, histtype="step", linewidth=1.6, label=f"{pair} ({len(distances)})")
+        n = len(mine[["method", "seed", "candidate"]].drop_duplicates())
+        ax.set_title(f"{system}: {n} valid candidates", fontsize=10)
+    for ax in axes:
+        ax.axvspan(d1, d2, color="0.93", zorder=0)
+        for d, name, side in ((d1, "d1", -1), (d2, "d2", 1)):  # outside the window: no valid distance there
+            ax.axvline(d, color="0.35", linestyle="--", linewidth=1)
+            ax.annotate(
+                f"{name} = {d:g} Å",
+                (d, 1),
+                xycoords=("data", "axes fraction"),
+                xytext=(3 * side, -3),
+                textcoords="offset points",
+                ha="right" if side < 0 else "left",
+                va="top",
+                rotation=90,
+                fontsize=8,
+                color="0.35",
+            )
+        ax.set_ylabel("atoms")
+        handles, labels = ax.get_legend_handles_labels()
+        window = Patch(facecolor="0.93", edgecolor="0.35", linestyle="--", label="filter window [d1, d2]")
+        ax.legend(
+            [*handles, window],
+            [*labels, window.get_label()],
+            title="pair (atoms)",
+            fontsize=8,
+            title_fontsize=8,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1),
+            borderaxespad=0,
+        )
+    if not systems:
+        axes[0].text(0.5, 0.5, "no valid candidate", ha="center", va="center", transform=axes[0].transAxes)
+    axes[-1].set_xlim(bins[0], bins[-1])
+    axes[-1].set_xlabel("nearest-neighbour distance (Å)")
+    fig.suptitle("Nearest-neighbour distances in the valid candidates (all methods and seeds)", fontsize=11)
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    return fig
+
+
+def plot_distributions(nn: pd.DataFrame, out: Path, d1: float, d2: float) -> None:
+    """pair_distribution.png: :func:`distribution_figure`."""
+    _save(distribution_figure(nn, d1, d2), out)
+
+
+def run_title(run: dict) -> str:
+    """A training run as a plot names it: system, method (stage 1: shared by the methods), seed."""
+    method = "stage 1 (shared by the GAN methods)" if run["method"] == STAGE1 else f"{run['method']} (stage 2)"
+    return f"{run['system']} · {method} · seed {run['seed']}"
 
 
 def plot_losses(paths: list[Path], meta: list[dict], out: Path) -> None:
     """Learning curves (per-epoch mean of every loss term) of all training runs (``meta``: the
-    run metadata of each losses table, which names its curves)."""
-    import matplotlib
+    run metadata of each losses table, which names its panel: system, method, seed)."""
+    plt = _pyplot()
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    frames = [
-        read_table(p, LOSSES).assign(run=f"{r['system']}/{r['method']}/seed{r['seed']}") for p, r in zip(paths, meta)
-    ]
+    frames = [read_table(p, LOSSES).assign(run=run_title(r)) for p, r in zip(paths, meta)]
     runs = [f for f in frames if not f.empty]
     fig, axes = plt.subplots(len(runs) or 1, 1, figsize=(8, 2.6 * max(len(runs), 1)), squeeze=False)
     for ax, f in zip(axes[:, 0], runs):
         curves = f.groupby(["term", "epoch"])["value"].mean().unstack(0)
-        curves.plot(ax=ax, logy=bool((curves > 0).all().all()), linewidth=1)
+        log_scale = bool((curves > 0).all().all())
+        curves.plot(ax=ax, logy=log_scale, linewidth=1, marker="." if len(curves) < 3 else None)
+        if log_scale:  # plain numbers at 1, 2, 5 x 10^k rather than powers of ten on every minor tick
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_title(f["run"].iloc[0], fontsize=9)
-        ax.legend(fontsize=7, ncol=4)
+        ax.set_ylabel("loss (epoch mean)", fontsize=8)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+    if not runs:
+        axes[0, 0].text(0.5, 0.5, "no training run", ha="center", va="center", transform=axes[0, 0].transAxes)
     fig.tight_layout()
-    fig.savefig(out, dpi=80)
-    plt.close(fig)
+    _save(fig, out, dpi=80)
 
 
 def report(
@@ -360,14 +444,10 @@ def report(
         columns = ["system", "method", "seed", "candidate", "e_above_hull", "spacegroup", "sun", "cif"]
         after = relaxations[columns].rename(columns={"spacegroup": "relaxed_spacegroup"})
         candidates = candidates.merge(after, on=["system", "method", "seed", "candidate"], how="left")
-        plot_relaxation(
-            relaxations,
-            [read_table(h, HULL).assign(system=system) for system, h in hulls.items()],
-            out / "relaxation",
-            relax,
-        )
+        plot_relaxation(relaxations, found, hulls, out / "relaxation", relax)
         if COST in runs:
             plot_discovery(discovery_curve(relaxations, runs), out / "relaxation")
+        plot_storage(relaxations, found, out / "relaxation")
     candidates.to_csv(out / "candidates.csv", index=False)
     nn = pd.concat(nn_tables, ignore_index=True)
     nn.to_csv(out / "nearest_neighbours.csv", index=False)
@@ -398,17 +478,18 @@ def report(
         ]
     (out / "summary.md").write_text("\n".join(summary))
     log.info("report written to %s\n%s", out, markdown(table))
+    if relaxed:
+        log.info("%s", best_text(found, out / "discoveries.csv"))
     return table
 
 
-def plot_relaxation(relaxations: pd.DataFrame, hulls: list[pd.DataFrame], folder: Path, relax: Relax) -> None:
-    """e_above_hull.png (per method), phase_diagram_<system>.png with the S.U.N. candidates,
-    and best_sun.png (the lowest S.U.N. structures) into ``folder``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot_relaxation(
+    relaxations: pd.DataFrame, found: pd.DataFrame, hulls: dict[str, Path], folder: Path, relax: Relax
+) -> None:
+    """e_above_hull.png (per method), phase_diagram_<system>.png (each system's hull with its
+    distinct S.U.N. crystals ``found``, the campaign list) and best_sun.png (the lowest of them)
+    into ``folder``; ``hulls``: each system's hull table."""
+    plt = _pyplot()
     unique = relaxations[relaxations["relaxed"] & relaxations["unique"]]
     methods = [m for m in METHODS if m in set(unique["method"])]
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -424,56 +505,278 @@ def plot_relaxation(relaxations: pd.DataFrame, hulls: list[pd.DataFrame], folder
     ax.set_title("Relaxed unique candidates (all systems and seeds)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(folder / "e_above_hull.png", dpi=100)
-    plt.close(fig)
-    for hull in hulls:
-        plot_phase_diagram(hull, relaxations, folder / f"phase_diagram_{hull['system'].iloc[0]}.png")
-    plot_best(relaxations[relaxations["sun"]].sort_values("e_above_hull").head(4), folder / "best_sun.png")
+    _save(fig, folder / "e_above_hull.png")
+    for system, path in hulls.items():
+        metals = read_system(path)
+        title = f"{metals['A']}–{metals['B']}–H ({system})"
+        if potential := stored_potential(path):
+            title += f", relaxed with {potential}"
+        figure = phase_diagram_figure(
+            read_table(path, HULL), (metals["A"], metals["B"]), found[found["system"] == system], title
+        )
+        _save(figure, folder / f"phase_diagram_{system}.png", dpi=110)
+    plot_best(best_structures(found, relaxations), folder / "best_sun.png")
 
 
-def plot_phase_diagram(hull: pd.DataFrame, relaxations: pd.DataFrame, path: Path) -> None:
-    """The system's phase diagram of its relaxed references with its S.U.N. candidates added."""
-    import matplotlib.pyplot as plt
-    from pymatgen.analysis.phase_diagram import PDEntry, PDPlotter, PhaseDiagram
+def stored_potential(path: Path) -> str | None:
+    """The potential a hull table names in its metadata, None where it names none."""
+    try:
+        return read_potential(path)
+    except ArtifactError:
+        return None
+
+
+def ternary_xy(formula: str, metals: tuple[str, str]) -> tuple[float, float]:
+    """The point of a composition of A-B-H in the Gibbs triangle: A at (0, 0), B at (1, 0),
+    H at the top (1/2, sqrt(3)/2)."""
     from pymatgen.core import Composition
+
+    comp = Composition(formula)
+    x_b, x_h = comp.get_atomic_fraction(metals[1]), comp.get_atomic_fraction("H")
+    return x_b + x_h / 2, x_h * np.sqrt(3) / 2
+
+
+LEGEND_ON_HULL = "reference on the hull"
+LEGEND_ABOVE_HULL = "reference above the hull"
+LEGEND_SUN = "S.U.N. crystal (# of discoveries.csv)"
+KEY_ROWS = 12  # S.U.N. crystals listed beside a phase diagram
+
+
+def phase_diagram_figure(hull: pd.DataFrame, metals: tuple[str, str], found: pd.DataFrame, title: str):
+    """The Gibbs triangle of a system's hull: the tie lines of pymatgen's PhaseDiagram of the
+    relaxed references, references on the hull (labelled) and above it, and the system's
+    distinct S.U.N. crystals ``found`` (rows of the campaign list) as stars numbered as in the
+    list, listed beside it with their energy above the hull, space group and finders."""
+    from itertools import combinations
 
     from crystalgan.evaluation.stability import phase_diagram
 
-    references = phase_diagram(hull)
-    sun = relaxations[(relaxations["system"] == hull["system"].iloc[0]) & relaxations["sun"]]
-    entries = [PDEntry(e.composition, e.energy, name=e.composition.reduced_formula) for e in references.all_entries]
-    entries += [
-        PDEntry(Composition(r.formula), r.energy_per_atom * r.n_atoms, name=Composition(r.formula).reduced_formula)
-        for r in sun.itertuples()
+    plt = _pyplot()
+    diagram = phase_diagram(hull)
+    fig = plt.figure(figsize=(11, 6))
+    ax = fig.add_axes((0.02, 0.06, 0.55, 0.84))
+    ax.set_xlim(-0.08, 1.08)
+    ax.set_ylim(-0.08, np.sqrt(3) / 2 + 0.06)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.apply_aspect()  # the final data-to-pixel transform, for placing the labels
+    corners = np.array([[0, 0], [1, 0], [0.5, np.sqrt(3) / 2], [0, 0]])
+    ax.plot(corners[:, 0], corners[:, 1], color="0.3", linewidth=1.2, zorder=1)
+    edges = {tuple(sorted(pair)) for facet in diagram.facets for pair in combinations(facet, 2)}
+    for i, j in sorted(edges):
+        (x0, y0), (x1, y1) = (ternary_xy(diagram.qhull_entries[k].composition, metals) for k in (i, j))
+        ax.plot([x0, x1], [y0, y1], color="0.15", linewidth=1.1, zorder=2)
+    stable = diagram.stable_entries
+    above = np.array([ternary_xy(e.composition, metals) for e in diagram.all_entries if e not in stable])
+    if len(above):
+        ax.scatter(*above.T, s=22, facecolor="white", edgecolor="0.55", zorder=3, label=LEGEND_ABOVE_HULL)
+    on = {e.composition.reduced_formula: ternary_xy(e.composition, metals) for e in stable}
+    ax.scatter(*np.array(list(on.values())).T, s=38, color="black", zorder=4, label=LEGEND_ON_HULL)
+    found = found.sort_values("crystal")
+    stars = {}  # point: the crystals there
+    for crystal, formula in zip(found["crystal"], found["formula"]):
+        stars.setdefault(ternary_xy(formula, metals), []).append(str(crystal))
+    if stars:
+        ax.scatter(
+            *np.array(list(stars)).T,
+            s=150,
+            marker="*",
+            color="C3",
+            edgecolor="darkred",
+            linewidth=0.6,
+            zorder=5,
+            label=LEGEND_SUN,
+        )
+    labels = Labels(ax, [*on.values(), *stars])
+    centre = np.array([0.5, np.sqrt(3) / 6])
+    for formula, xy in on.items():
+        corner = formula in ("H2", *metals)  # its element, bold, outside the triangle
+        name = ("H" if formula == "H2" else formula) if corner else formula_text(formula)
+        away = np.asarray(xy) - centre
+        labels.add(
+            xy,
+            name,
+            away / np.linalg.norm(away),
+            14 if corner else 8,
+            fontsize=13 if corner else 9,
+            fontweight="bold" if corner else "normal",
+        )
+    for xy, crystals in stars.items():
+        labels.add(xy, ",".join(crystals), np.array([1.0, 0.6]), 7, fontsize=9, color="darkred", fontweight="bold")
+    ax.legend(loc="upper left", fontsize=9, frameon=False, bbox_to_anchor=(-0.01, 1.0))
+    fig.suptitle(
+        f"{title}: {len(on)} references on the hull, {len(above)} above, {len(found)} S.U.N. crystals", fontsize=11
+    )
+    key = fig.add_axes((0.58, 0.06, 0.41, 0.84))
+    key.set_axis_off()
+    key.set_title("distinct S.U.N. crystals (discoveries.csv)", fontsize=10, loc="left")
+    if found.empty:
+        key.text(0, 0.95, "none", fontsize=9, va="top")
+        return fig
+    rows = [
+        [str(r.crystal), formula_text(r.formula), r.spacegroup, f"{r.e_above_hull * 1000:.0f}", r.methods]
+        for r in found.head(KEY_ROWS).itertuples()
     ]
-    plotter = PDPlotter(PhaseDiagram(entries), show_unstable=0.2, backend="matplotlib")
-    ax = plotter.get_plot(label_unstable=False)
-    fig = ax.figure if hasattr(ax, "figure") else plt.gcf()
-    fig.suptitle(f"{hull['system'].iloc[0]}: relaxed references and {len(sun)} S.U.N. candidates", y=0.02, va="bottom")
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    if len(found) > KEY_ROWS:
+        rows.append(["", f"... {len(found) - KEY_ROWS} more", "", "", "in discoveries.csv"])
+    table = key.table(
+        cellText=rows,
+        colLabels=["#", "formula", "space group", "E_hull (meV/atom)", "found by"],
+        loc="upper left",
+        cellLoc="left",
+        colLoc="left",
+        edges="horizontal",
+    )
+    table.auto_set_font_size(False)
+    table.set_fontsize(8.5)
+    table.auto_set_column_width(range(5))
+    table.scale(1, 1.5)
+    return fig
+
+
+class Labels:
+    """Labels of the points of a plot that overlap neither each other nor the points: each at
+    the first free place of several around its point (the preferred direction first)."""
+
+    def __init__(self, ax, points: list):
+        self.ax = ax
+        self.renderer = ax.figure.canvas.get_renderer()
+        self.taken = [self._box(xy, 5) for xy in points]  # the markers
+
+    def _box(self, xy, half: float):
+        from matplotlib.transforms import Bbox
+
+        x, y = self.ax.transData.transform(xy)
+        return Bbox([[x - half, y - half], [x + half, y + half]])
+
+    def add(self, xy, text: str, direction: np.ndarray, distance: float, **style) -> None:
+        """Label the point ``xy``, preferably ``distance`` points away towards ``direction``."""
+        turns = (0, 45, -45, 90, -90, 135, -135, 180)
+        tries = [(np.deg2rad(t), f) for f in (1.0, 1.8) for t in turns]
+        angle = np.arctan2(direction[1], direction[0])
+        first = None
+        for turn, far in tries:
+            dx, dy = np.cos(angle + turn) * distance * far, np.sin(angle + turn) * distance * far
+            label = self.ax.annotate(
+                text,
+                xy,
+                xytext=(dx, dy),
+                textcoords="offset points",
+                zorder=6,
+                ha="left" if dx > 0.3 * distance else "right" if dx < -0.3 * distance else "center",
+                va="bottom" if dy > 0.3 * distance else "top" if dy < -0.3 * distance else "center",
+                **style,
+            )
+            box = label.get_window_extent(self.renderer)
+            if not any(box.overlaps(other) for other in self.taken):
+                self.taken.append(box)
+                if first is not None:
+                    first.remove()
+                return
+            if first is None:
+                first = label  # kept where no place is free
+            else:
+                label.remove()
+        self.taken.append(first.get_window_extent(self.renderer))
+
+
+def best_structures(found: pd.DataFrame, relaxations: pd.DataFrame, n: int = 4) -> pd.DataFrame:
+    """The ``n`` first crystals of the campaign list ``found`` (the lowest energies above the
+    hull), each with its best relaxation's row of the relaxed tables (its structure)."""
+    if found.empty:
+        return found
+    best = found.sort_values("e_above_hull", kind="stable").head(n)
+    keys = ["system", "method", "seed", "candidate"]
+    extra = [c for c in relaxations if c not in best or c in keys]
+    return best.merge(relaxations[extra], on=keys, how="left")
 
 
 def plot_best(best: pd.DataFrame, path: Path) -> None:
-    """Pictures (ASE) of the given relaxed S.U.N. structures (from their rows of the relaxed
-    tables, not the files beside them), with formula, space group and energy."""
-    import matplotlib.pyplot as plt
-    from ase import Atoms
-    from ase.visualize.plot import plot_atoms
+    """best_sun.png: :func:`best_figure`."""
+    _save(best_figure(best), path, dpi=100)
 
-    fig, axes = plt.subplots(1, max(len(best), 1), figsize=(3.2 * max(len(best), 1), 3.4), squeeze=False)
+
+def best_figure(best: pd.DataFrame):
+    """Pictures (ASE, 2 x 2 x 1 cells) of relaxed S.U.N. crystals from their rows (rows of the
+    campaign list with their relaxed structure: no file is read), titled with the formula, the
+    energy above the hull, the space group and the run that found it, and a key of the
+    elements' colours."""
+    from ase import Atoms
+    from ase.data import atomic_numbers
+    from ase.data.colors import jmol_colors
+    from ase.visualize.plot import plot_atoms
+    from matplotlib.lines import Line2D
+
+    plt = _pyplot()
+    n = max(len(best), 1)
+    fig, axes = plt.subplots(1, n, figsize=(3.4 * n, 4.2), squeeze=False)
+    elements = []
     for ax, r in zip(axes[0], best.itertuples()):
         cell, positions = np.reshape(r.lattice, (3, 3)), np.reshape(r.cart_coords, (-1, 3))
         atoms = Atoms(symbols=list(r.species), positions=positions, cell=cell, pbc=True)
         plot_atoms(atoms.repeat((2, 2, 1)), ax, rotation="10x,20y,0z", radii=0.4)
-        ax.set_title(f"{r.formula} {r.spacegroup}\n{r.e_above_hull:.3f} eV/atom ({r.method})", fontsize=8)
+        below = " (below the hull)" if r.e_above_hull < 0 else ""
+        ax.set_title(
+            f"#{r.crystal} {formula_text(r.formula)}   {r.spacegroup}\n"
+            f"E_hull {r.e_above_hull * 1000:.0f} meV/atom{below}\n"
+            f"{r.system} · {r.method} · seed {r.seed} · candidate {r.candidate}",
+            fontsize=9,
+        )
         ax.set_axis_off()
+        elements += [e for e in (r.A, r.B, "H") if e in set(r.species) and e not in elements]
     if best.empty:
-        axes[0, 0].text(0.5, 0.5, "no S.U.N. candidate", ha="center")
+        axes[0, 0].text(0.5, 0.5, "no S.U.N. candidate", ha="center", va="center")
         axes[0, 0].set_axis_off()
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markersize=10,
+            markeredgecolor="black",
+            markerfacecolor=jmol_colors[atomic_numbers[e]],
+            label=e,
+        )
+        for e in elements
+    ]
+    if handles:
+        fig.legend(
+            handles=handles,
+            loc="lower center",
+            ncol=len(handles),
+            frameon=False,
+            fontsize=10,
+            bbox_to_anchor=(0.5, -0.02),
+            title="elements (Jmol colours)",
+            title_fontsize=9,
+        )
+    fig.tight_layout(rect=(0, 0.08 if handles else 0, 1, 1))
+    return fig
+
+
+def best_text(found: pd.DataFrame, where: Path, top: int = 5) -> str:
+    """The first ``top`` rows of the campaign list as plain text for the log: system, formula,
+    energy above the hull, space group, who found it and the CIF of its best relaxation."""
+    if found.empty:
+        return f"no S.U.N. crystal found ({where} is empty)"
+    rows = found.head(top).assign(
+        formula=lambda f: [formula_text(x, subscripts=False) for x in f["formula"]],
+        e_above_hull=lambda f: (f["e_above_hull"] * 1000).round(0).astype(int),
+    )
+    rows = rows[["system", "crystal", "formula", "e_above_hull", "spacegroup", "seeds", "cif"]].rename(
+        columns={
+            "crystal": "#",
+            "e_above_hull": "E_hull (meV/atom)",
+            "spacegroup": "space group",
+            "seeds": "found by",
+            "cif": "CIF",
+        }
+    )
+    widths = {c: max(len(c), *(len(str(v)) for v in rows[c])) for c in rows}
+    lines = ["  ".join(str(v).ljust(widths[c]) for c, v in row.items()).rstrip() for _, row in rows.iterrows()]
+    head = f"best S.U.N. crystals: the first {len(rows)} of {len(found)} in {where}"
+    return "\n".join([head, "  ".join(c.ljust(w) for c, w in widths.items()).rstrip(), *lines])
 
 
 def discoveries_markdown(found: pd.DataFrame, top: int = 20) -> str:
@@ -481,32 +784,88 @@ def discoveries_markdown(found: pd.DataFrame, top: int = 20) -> str:
     if found.empty:
         return "None."
     lines = [
-        "| system | # | formula | E_hull (eV/atom) | space group | found by | CIF |",
+        "| system | # | formula | E_hull (meV/atom) | space group | found by | CIF |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in found.head(top).itertuples():
         lines.append(
-            f"| {r.system} | {r.crystal} | {r.formula} | {r.e_above_hull:.3f} | {r.spacegroup} | {r.seeds} | {r.cif} |"
+            f"| {r.system} | {r.crystal} | {formula_text(r.formula, subscripts=False)} | {r.e_above_hull * 1000:.0f} "
+            f"| {r.spacegroup} | {r.seeds} | {r.cif} |"
         )
     return "\n".join(lines)
 
 
 def plot_discovery(curve: pd.DataFrame, folder: Path) -> None:
-    """discovery_<system>.png: distinct S.U.N. crystals found against CPU minutes, per method."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """discovery_<system>.png: distinct S.U.N. crystals found against CPU minutes, per method
+    (each method's curve ends at the cost of all its runs, marked with its count)."""
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
 
     for system, lines in curve.groupby("system"):
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = plt.subplots(figsize=(7, 4))
         for method in [m for m in METHODS if m in set(lines["method"])]:
             mine = lines[lines["method"] == method]
-            ax.step(mine["cpu_min"], mine["n_distinct"], where="post", label=method)
-        ax.set_xlabel("CPU minutes (training, generation, filter, hull share, relaxations)")
-        ax.set_ylabel("distinct S.U.N. crystals")
-        ax.set_title(f"{system}: discoveries against cost")
-        ax.legend(fontsize=8)
+            (line,) = ax.step(
+                mine["cpu_min"],
+                mine["n_distinct"],
+                where="post",
+                linewidth=1.6,
+                label=f"{method} ({mine['n_distinct'].iloc[-1]} in {mine['cpu_min'].iloc[-1]:.1f} min)",
+            )
+            ax.plot(mine["cpu_min"].iloc[-1], mine["n_distinct"].iloc[-1], "o", color=line.get_color())
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(bottom=-0.2)
+        ax.set_xlabel("CPU minutes spent (training, generation, filter, hull share, relaxations)")
+        ax.set_ylabel("distinct S.U.N. crystals found")
+        ax.set_title(f"{system}: discoveries against cost (higher and further left is better)", fontsize=10)
+        ax.legend(
+            fontsize=8,
+            title="method (found in CPU time)",
+            title_fontsize=8,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1),
+            borderaxespad=0,
+        )
+        ax.grid(alpha=0.3)
         fig.tight_layout()
-        fig.savefig(folder / f"discovery_{system}.png", dpi=100)
-        plt.close(fig)
+        _save(fig, folder / f"discovery_{system}.png")
+
+
+STORAGE_RANGE = (-100.0, 200.0)  # kJ/mol H2 shown: beyond, a candidate is far from storing hydrogen
+
+
+def storage_figure(relaxations: pd.DataFrame, found: pd.DataFrame, system: str):
+    """Enthalpy of dehydrogenation against gravimetric capacity of a system's relaxed unique
+    candidates (grey) and distinct S.U.N. crystals (numbered as in discoveries.csv), the window
+    of reversible storage near room temperature (storage.WINDOW) marked; enthalpies beyond
+    STORAGE_RANGE (a metal-rich candidate far above the hull, per mol of its little H2) are
+    drawn at its edge and counted in the title."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    unique = relaxations[(relaxations["system"] == system) & relaxations["relaxed"] & relaxations["unique"]]
+    found = found[found["system"] == system]
+    low, high = STORAGE_RANGE
+    outside = int(((unique["dh_kj_per_mol_h2"] < low) | (unique["dh_kj_per_mol_h2"] > high)).sum())
+    ax.axhspan(*WINDOW, color="C2", alpha=0.15, label=f"reversible near room temperature ({WINDOW[0]:g}-{WINDOW[1]:g})")
+    ax.axhline(0, color="0.4", linewidth=0.8)
+    ax.plot(unique["wt_h"], unique["dh_kj_per_mol_h2"].clip(low, high), ".", color="0.6", label="relaxed unique")
+    ax.plot(found["wt_h"], found["dh_kj_per_mol_h2"].clip(low, high), "*", color="C3", markersize=11, label="S.U.N.")
+    for r in found.itertuples():
+        if np.isfinite(r.wt_h) and np.isfinite(r.dh_kj_per_mol_h2):
+            xy = (r.wt_h, min(max(r.dh_kj_per_mol_h2, low), high))
+            ax.annotate(f"{r.crystal}", xy, xytext=(4, 4), textcoords="offset points", fontsize=8)
+    ax.set_ylim(low * 1.05, high * 1.05)
+    ax.set_xlabel("gravimetric capacity (wt% H)")
+    ax.set_ylabel("dehydrogenation enthalpy (kJ/mol H2)")
+    beyond = f"; {outside} beyond {low:g} to {high:g}, drawn at the edge" if outside else ""
+    ax.set_title(f"{system}: how strongly each candidate binds its hydrogen{beyond}", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_storage(relaxations: pd.DataFrame, found: pd.DataFrame, folder: Path) -> None:
+    """storage_<system>.png of every system: :func:`storage_figure`."""
+    for system in sorted(set(relaxations["system"])):
+        _save(storage_figure(relaxations, found, system), folder / f"storage_{system}.png")

@@ -35,7 +35,11 @@ log = logging.getLogger(__name__)
 INSTALL = "pip install -e '.[relax]' (or snakemake --sdm conda, envs/relax.yaml)"
 OPTIMIZERS = ("LBFGS", "BFGS", "FIRE")  # ASE optimizers a relaxation can use
 DEVICES = ("auto", "cpu", "cuda")  # where the potential runs; auto: cuda where torch sees a GPU
-MIN_PAIR = 0.5  # A: closer atoms have collapsed
+# Two atoms closer than this fraction of the sum of their covalent radii (Cordero et al., Dalton
+# Trans. 2008, 2832; pymatgen's CovalentRadius) have collapsed: metal-H 0.75 A where bonds are
+# 1.6-2.0 A is a failure of the potential, not a hydride (H2: 0.74 A, limit 0.37 A).
+COLLAPSE = 0.6
+MIN_PAIR = 0.5  # A: during a relaxation, closer atoms have collapsed (stop it before the potential runs away)
 KEEP_SYMPREC = 1e-3  # A: symmetry a keep_symmetry relaxation preserves (ideal prototypes)
 
 
@@ -147,7 +151,7 @@ class Relaxer:
         run = getattr(optimize, self.settings.optimizer)(FrechetCellFilter(atoms) if cell else atoms, logfile=None)
 
         def guard():  # a collapsing cell grows the potential's neighbour graph without bound: stop it early
-            problem = _geometry_problem(atoms.cell.volume / len(atoms), atoms, cell)
+            problem = _geometry_problem(atoms.cell.volume / len(atoms), atoms, cell, final=False)
             if problem:
                 raise Diverged(problem)
 
@@ -217,15 +221,38 @@ def _problem(atoms, energy: float, forces: np.ndarray, cell: bool) -> str:
     return _geometry_problem(atoms.cell.volume / len(atoms), atoms, cell)
 
 
-def _geometry_problem(volume_per_atom: float, atoms, cell: bool) -> str:
-    """Non-finite geometry, a cell beyond VOLUME_PER_ATOM (when the cell relaxes) or atoms
-    closer than MIN_PAIR."""
+def _geometry_problem(volume_per_atom: float, atoms, cell: bool, final: bool = True) -> str:
+    """Non-finite geometry, a cell beyond VOLUME_PER_ATOM (when the cell relaxes), or atoms
+    collapsed: of a ``final`` structure, two atoms (periodic images included) closer than COLLAPSE
+    times the sum of their covalent radii; during the relaxation, closer than MIN_PAIR (a
+    shaken start may hold close pairs that the relaxation pulls apart)."""
     if not (np.isfinite(volume_per_atom) and np.isfinite(atoms.cell[:]).all() and np.isfinite(atoms.positions).all()):
         return "non-finite cell or positions"
     if cell and not VOLUME_PER_ATOM[0] <= volume_per_atom <= VOLUME_PER_ATOM[1]:
         return f"volume {volume_per_atom:.3g} A^3 per atom outside {VOLUME_PER_ATOM} (cell collapsed or exploded)"
+    if final:
+        return collapsed(atoms)
     if len(atoms) > 1:
         d = atoms.get_all_distances(mic=True) + np.eye(len(atoms)) * 1e9
         if d.min() < MIN_PAIR:
             return f"atoms collapsed: two are {d.min():.3f} A apart (< {MIN_PAIR} A)"
     return ""
+
+
+def collapsed(atoms) -> str:
+    """Which two atoms of ASE ``atoms`` (periodic images included) are closer than COLLAPSE
+    times the sum of their covalent radii, where any are ("" otherwise)."""
+    from ase.neighborlist import neighbor_list
+    from pymatgen.analysis.molecule_structure_comparator import CovalentRadius
+
+    symbols = atoms.get_chemical_symbols()
+    radii = np.array([CovalentRadius.radius[e] for e in symbols])
+    i, j, d = neighbor_list("ijd", atoms, COLLAPSE * 2 * radii.max())
+    ratio = d / (COLLAPSE * (radii[i] + radii[j]))
+    if not len(ratio) or ratio.min() >= 1:
+        return ""
+    k = int(np.argmin(ratio))
+    return (
+        f"atoms collapsed: {symbols[i[k]]}-{symbols[j[k]]} {d[k]:.3f} A apart, below {COLLAPSE} x the sum of "
+        f"their covalent radii ({COLLAPSE * (radii[i[k]] + radii[j[k]]):.2f} A)"
+    )

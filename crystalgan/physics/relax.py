@@ -49,6 +49,7 @@ from crystalgan.core.structures import decode_structure, spacegroup, structure_f
 from crystalgan.errors import InputError
 from crystalgan.evaluation.filter import run_info
 from crystalgan.evaluation.stability import e_above_hull, phase_diagram
+from crystalgan.evaluation.storage import STORAGE_COLUMNS, storage_columns
 from crystalgan.physics.hull import relaxation_row
 from crystalgan.settings import Relax
 
@@ -208,6 +209,8 @@ def relax_rows(chosen: pd.DataFrame, run: Run, relaxer, structures: Path) -> lis
             "novel": False,
             "novel_framework": False,
             "rediscovered": "",
+            **dict.fromkeys(STORAGE_COLUMNS[:-1], np.nan),
+            "release": "",
             "stable": False,
             "sun": False,
             "cif": "",
@@ -326,6 +329,7 @@ def relax_run(
         chosen, relaxer = make_shortlist(filtered, run, settings, threads)
         df, part_cpu = relaxed_frame(relax_rows(chosen, run, relaxer, structures)), 0.0
     judge_relaxed(df, run.known(), settings.stable)
+    df[list(STORAGE_COLUMNS)] = storage_columns(df, run.references)
     write_table(df, out, RELAXED, run_info(run.info), cpu={"relax": part_cpu + cpu_seconds()})
     log.info(
         "%d relaxed (%d converged), %d unique, %d stable (E_hull <= %g), %d S.U.N., %d not P1; %.1f CPU-s each",
