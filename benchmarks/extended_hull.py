@@ -30,7 +30,7 @@ import yaml
 
 from crystalgan.core.artifacts import HULL, read_table
 from crystalgan.core.structures import structure_from_row
-from crystalgan.evaluation.campaign import method_counts
+from crystalgan.evaluation.campaign import discoveries, method_counts
 from crystalgan.evaluation.stability import e_above_hull, phase_diagram
 from crystalgan.physics.relax import judge_relaxed
 
@@ -101,7 +101,7 @@ def main() -> None:
             "after": rejudged(relaxed, hull, None, stable),
         }
         mine = runs[runs["system"] == name]
-        counts = {when: method_counts(df, mine).set_index("method") for when, df in judged.items()}
+        counts = {when: method_counts(discoveries(df), mine).set_index("method") for when, df in judged.items()}
         for method in METHODS:
             rows.append(
                 {

@@ -21,6 +21,7 @@ from crystalgan import __version__
 from crystalgan.config import defaults
 from crystalgan.core.artifacts import cpu_seconds
 from crystalgan.errors import CrystalganError, InputError
+from crystalgan.settings import Relax
 
 log = logging.getLogger("crystalgan")
 DEFAULTS = defaults()
@@ -68,12 +69,6 @@ def _threads(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--threads", type=int, default=1, help=what)
 
 
-def _relax_settings(values: dict):
-    from crystalgan.settings import Relax
-
-    return Relax.of(values)
-
-
 # ------------------------------------------------------------------ methods
 
 
@@ -112,7 +107,7 @@ def prototypes(args) -> None:
     if args.relax:
         from crystalgan.physics.potentials import Relaxer
 
-        relaxer = Relaxer(_relax_settings(args.options), args.threads)
+        relaxer = Relaxer(Relax.of(args.options), args.threads)
     for metal in args.metal:
         out = Path(args.out) / f"{metal}H"
         if relaxer is None:
@@ -422,7 +417,7 @@ def phases(args) -> None:
         metal_a=args.a,
         metal_b=args.b,
         out=args.out,
-        settings=_relax_settings(args.options),
+        settings=Relax.of(args.options),
         known=args.known,
         threads=args.threads,
     )
@@ -449,7 +444,7 @@ def hull(args) -> None:
         metal_a=args.a,
         metal_b=args.b,
         out=args.out,
-        settings=_relax_settings(args.options),
+        settings=Relax.of(args.options),
         phases=args.phases,
         threads=args.threads,
     )
@@ -484,7 +479,7 @@ def shortlist(args) -> None:
         info=args.info,
         hull=args.hull,
         out=args.out,
-        settings=_relax_settings(args.options),
+        settings=Relax.of(args.options),
         threads=args.threads,
     )
 
@@ -505,7 +500,7 @@ def relax_part(args) -> None:
         info=args.info,
         hull=args.hull,
         out=args.out,
-        settings=_relax_settings(args.options),
+        settings=Relax.of(args.options),
         part=args.part,
         threads=args.threads,
     )
@@ -535,7 +530,7 @@ def relax(args) -> None:
         hull=args.hull,
         out=args.out,
         structures=args.structures,
-        settings=_relax_settings(args.options),
+        settings=Relax.of(args.options),
         threads=args.threads,
         shortlist_path=args.shortlist[0] if args.shortlist else None,
         parts=args.parts,
@@ -584,7 +579,7 @@ def report(args) -> None:
         losses=args.losses,
         relaxed=args.relaxed,
         hulls=args.hulls,
-        relax=_relax_settings(args.relax_options),
+        relax=Relax.of(args.relax_options),
     )
 
 

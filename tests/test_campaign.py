@@ -75,7 +75,7 @@ def test_the_same_crystal_found_twice_is_one_discovery_listing_who_found_it():
 
 
 def test_per_method_counts_pool_seeds_and_name_exclusive_discoveries():
-    counts = method_counts(RELAXED, RUNS).set_index("method")
+    counts = method_counts(discoveries(RELAXED), RUNS).set_index("method")
     assert counts.loc["crystalgan", "n_sun_distinct"] == 2 and counts.loc["crystalgan", "n_sun_exclusive"] == 1
     assert counts.loc["substitution", "n_sun_distinct"] == 1 and counts.loc["substitution", "n_sun_exclusive"] == 0
     assert counts.loc["crystalgan", "n_sun_distinct_per_cpu_min"] == 2 / 4.0

@@ -577,6 +577,6 @@ def curate_known(folder: Path, metal_a: str, metal_b: str, out: Path, options: d
         log.warning("%s: no usable known phase; the hull and the novelty check have none", folder)
     out = Path(out)
     write_table(entries_table(kept), out / "known.parquet", CURATED)
-    rows = pd.DataFrame([{"domain": "known", **r} for r in rejected], columns=[*REJECTED.names, "kind"])
+    rows = pd.DataFrame([{"domain": "known", **r} for r in rejected], columns=REJECTED.names)
     write_table(rows, out / "rejected.parquet", REJECTED)
     return len(kept)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from pymatgen.core import Lattice, Structure
 
+from crystalgan.core.matching import Matcher
 from crystalgan.data.prototypes import atomic_volume
 
 
@@ -79,20 +80,11 @@ TYPES = (
 def library(metal_a: str, metal_b: str) -> list[tuple[str, Structure]]:
     """(id, structure) of every type decorated both ways (A on the first sites, then B), the
     id naming the type and its formula; a type whose two decorations coincide (B2, L1_0,
-    L1_1) once."""
-    out = []
+    L1_1) once (the project's one matcher decides)."""
+    matcher, out = Matcher(), []
     for t in TYPES:
         for first, second in ((metal_a, metal_b), (metal_b, metal_a)):
             s = t.structure(first, second)
-            if any(
-                s.composition.reduced_composition == o.composition.reduced_composition and _same(s, o) for _, o in out
-            ):
-                continue
-            out.append((f"{t.name}_{s.composition.reduced_formula}", s))
+            if matcher.unique(s, len(out)) is None:
+                out.append((f"{t.name}_{s.composition.reduced_formula}", s))
     return out
-
-
-def _same(s: Structure, other: Structure) -> bool:
-    from crystalgan.core.structures import same_structure
-
-    return same_structure(s, other)

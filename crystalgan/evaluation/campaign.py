@@ -78,12 +78,12 @@ def pooled(candidates: pd.DataFrame) -> list[pd.DataFrame]:
     return [ordered.loc[members] for members in groups.values()]
 
 
-def method_counts(relaxations: pd.DataFrame, runs: pd.DataFrame, cost: str = "cpu_min") -> pd.DataFrame:
-    """Per system and method: distinct S.U.N. pooled over its seeds (``n_sun_distinct``), those
-    no other method of the system found (``n_sun_exclusive``) and distinct S.U.N. per CPU
-    minute of all its runs (``n_sun_distinct_per_cpu_min``; ``runs`` gives each run's ``cost``)."""
+def method_counts(table: pd.DataFrame, runs: pd.DataFrame, cost: str = "cpu_min") -> pd.DataFrame:
+    """Per system and method of ``runs``, from the campaign list ``table`` (:func:`discoveries`):
+    distinct S.U.N. pooled over its seeds (``n_sun_distinct``), those no other method of the
+    system found (``n_sun_exclusive``) and distinct S.U.N. per CPU minute of all its runs
+    (``n_sun_distinct_per_cpu_min``; ``runs`` gives each run's ``cost``)."""
     rows = []
-    table = discoveries(relaxations)
     for (system, method), spent in runs.groupby(["system", "method"]):
         finders = table["methods"].str.split(",")
         found = table[(table["system"] == system) & pd.Series([method in f for f in finders], index=table.index)]

@@ -428,9 +428,8 @@ def report(
     table = table2(runs)
     if relaxed:
         relaxations = pd.concat(relaxations, ignore_index=True)
-        pooled = method_counts(relaxations, runs)
-        table = table.merge(pooled, on=["system", "method"], how="left")
         found = discoveries(relaxations)
+        table = table.merge(method_counts(found, runs), on=["system", "method"], how="left")
     else:
         found = pd.DataFrame(columns=DISCOVERY_COLUMNS)
     found.to_csv(out / "discoveries.csv", index=False)

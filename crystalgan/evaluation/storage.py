@@ -22,8 +22,9 @@ import pandas as pd
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
+from crystalgan.data.prototypes import AVOGADRO
+
 EV_TO_KJ_PER_MOL = 96.48533212  # 1 eV per particle in kJ/mol
-AVOGADRO = 6.02214076e23
 H2_ENTROPY = 130.0  # J/mol/K: the entropy of H2 gas lost on absorption (standard estimate)
 WINDOW = (20.0, 50.0)  # kJ/mol H2: dehydrogenation enthalpies of reversible storage near room temperature
 

@@ -97,10 +97,8 @@ def hull(
     names ``system``, its metals and the potential in its metadata) and return it."""
     from crystalgan.physics.potentials import Relaxer
 
-    extra = pd.DataFrame(columns=HULL.names)
     if phases is not None:
         check_phases(phases, system, settings.potential)
-        extra = read_table(phases, HULL)
     relaxer = Relaxer(settings, threads)
     references = element_references([metal_a, metal_b])
     for table in (ah, bh):
@@ -110,7 +108,8 @@ def hull(
     for kind in ("molecule", "element", "binary"):  # the molecule relaxes in its box, the cell fixed
         items = [(ref_id, s) for ref_id, k, s in references if k == kind]
         rows += relaxed_rows(relaxer, items, kind, cell=kind != "molecule")
-    rows += extra.to_dict("records")
+    if phases is not None:
+        rows += read_table(phases, HULL).to_dict("records")
     table = pd.DataFrame(rows)
     elements = table["formula"].map(lambda f: "".join(sorted(e.symbol for e in Composition(f).elements)))
     for metal in ("H", metal_a, metal_b):
