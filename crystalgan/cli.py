@@ -313,24 +313,42 @@ def generate(args) -> None:
 # ------------------------------------------------------------------ baseline
 
 
+def _formula_unit(text: str):
+    """'A2BH6' -> FormulaUnit(2, 1, 6)."""
+    from crystalgan.core.compositions import parse_formula
+
+    try:
+        return parse_formula(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def baseline_arguments(p) -> None:
+    from crystalgan.core.compositions import ENUMERATED
     from crystalgan.methods import BASELINES
 
     p.add_argument("--method", required=True, choices=BASELINES)
     p.add_argument("--meta", required=True, type=Path, help="encoded meta.json (element names)")
     _domain(p, "--ah", "encoded A-H: AH.npy AH_counts.npy")
     _domain(p, "--bh", "encoded B-H: BH.npy BH_counts.npy")
-    _domain(p, "--ahb", "AHB_g.npy AHB_g_counts.npy (compositions, volumes)")
-    _domain(p, "--bha", "BHA_g.npy BHA_g_counts.npy")
     p.add_argument("--out", required=True, help="output folder: candidates.npy, candidates.json, poscar/")
     p.add_argument("--samples", type=int, default=DEFAULTS["generate"]["samples"])
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--compositions",
+        nargs="+",
+        type=_formula_unit,
+        default=ENUMERATED,
+        metavar="FORMULA",
+        help="formula units such as A2BH6 (A, B: the system's metals) the random baseline draws from "
+        "(default: the enumeration of generate.compositions)",
+    )
 
 
 def baseline(args) -> None:
     from crystalgan.data.baselines import baseline as run
 
-    run(args.method, args.meta, (args.ah, args.bh), (args.ahb, args.bha), Path(args.out), args.samples, args.seed)
+    run(args.method, args.meta, (args.ah, args.bh), Path(args.out), args.samples, args.seed, tuple(args.compositions))
 
 
 # ------------------------------------------------------------------ filter, filter-part
@@ -537,6 +555,24 @@ def relax(args) -> None:
     )
 
 
+def confirm_arguments(p) -> None:
+    p.add_argument("--relaxed", required=True, type=Path, help="the run's relaxed.parquet")
+    p.add_argument("--hull", required=True, type=Path, help="the system's hull.parquet of the second potential")
+    _relax_options(p)
+    _threads(p, "torch threads")
+    p.add_argument("--out", required=True, type=Path, help="confirmed.parquet to write")
+
+
+def confirm(args) -> None:
+    from crystalgan.physics.confirm import confirm as run
+
+    check = args.options.get("check")
+    if not check:
+        raise InputError('confirm: no second potential: set relax.check (--options \'{"check": "7net-0"}\')')
+    options = {k: v for k, v in args.options.items() if k != "check"}
+    run(args.relaxed, args.hull, out=args.out, settings=Relax.of(options, potential=check), threads=args.threads)
+
+
 # ------------------------------------------------------------------ dft
 
 
@@ -561,6 +597,9 @@ def report_arguments(p) -> None:
     p.add_argument("--losses", nargs="*", type=Path, default=[], help="losses.parquet of the training runs (curves)")
     p.add_argument("--relaxed", nargs="*", type=Path, default=[], help="relaxed.parquet of the same runs (if relaxed)")
     p.add_argument("--hulls", nargs="*", type=Path, default=[], help="hull.parquet of every system (if relaxed)")
+    p.add_argument(
+        "--confirmed", nargs="*", type=Path, default=[], help="confirmed.parquet of the same runs (with relax.check)"
+    )
     _relax_options(p, "--relax-options")
     p.add_argument("--out", required=True, help="report folder")
     p.add_argument("--d1", type=float, default=DEFAULTS["filter"]["d1"])
@@ -579,6 +618,7 @@ def report(args) -> None:
         losses=args.losses,
         relaxed=args.relaxed,
         hulls=args.hulls,
+        confirmed=args.confirmed,
         relax=Relax.of(args.relax_options),
     )
 
@@ -607,7 +647,7 @@ COMMANDS = {
     ),
     "generate": ("sample candidate structures from trained generators", generate_arguments, generate),
     "baseline": (
-        "candidates from a baseline method (element substitution, random crystals)",
+        "candidates from a baseline method (element substitution, random crystals, ternary structure types)",
         baseline_arguments,
         baseline,
     ),
@@ -637,6 +677,11 @@ COMMANDS = {
         "relax a run's valid unique candidates; energy above the hull, symmetry, S.U.N.",
         relax_arguments,
         relax,
+    ),
+    "confirm": (
+        "re-relax a run's S.U.N. crystals with a second potential against its own hull (relax.check)",
+        confirm_arguments,
+        confirm,
     ),
     "dft": ("VASP inputs (MPRelaxSet) of every distinct S.U.N. crystal of a system", dft_arguments, dft),
     "report": (

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from crystalgan.errors import CrystalganError
+from crystalgan.errors import CrystalganError, InputError
 from crystalgan.methods import METHODS
 
 SCHEMA = Path(__file__).with_name("config.schema.yaml")  # workflow/schemas/config.schema.yaml
@@ -67,6 +67,7 @@ RELAX_KEYS = {
     "relax_part": _RELAXATION + _CANDIDATES,
     "relax": _RELAXATION + _CANDIDATES + ("max_per_run", "rank"),  # with one part: shortlist, relax and judge
     "gather": ("stable",),  # relax with several parts: gather and judge
+    "confirm": ("check", "device", "fmax", "steps", "optimizer", "stable"),  # relax.check's re-relaxation
     "report": ("potential", "fmax", "steps", "max_per_run", "stable", "strict"),
 }
 
@@ -169,8 +170,10 @@ def prototype_metals(config: dict) -> list[str]:
 def check(config: dict, base: Path | str = ".") -> None:
     """Raise ConfigError naming the first bad key: unknown methods, elements that are not
     metals, metals without the atomic radius the distance loss needs, bad windows, missing or
-    empty folders."""
+    empty folders, compositions that are not formula units."""
     from pymatgen.core.periodic_table import Element
+
+    from crystalgan.core.compositions import ENUMERATION, parse_formula
 
     for k, name in enumerate(config["methods"]):
         if name not in METHODS:
@@ -204,10 +207,22 @@ def check(config: dict, base: Path | str = ".") -> None:
                     f"systems[{k}].{key}: folder {system[key]!r} holds no structure files "
                     "(POSCAR*, CONTCAR*, *.vasp, *.poscar, *.cif, *.mat, also gzipped)"
                 )
+    if config["relax"]["check"] == config["relax"]["potential"]:
+        raise ConfigError(
+            f"relax.check: {config['relax']['check']} is relax.potential already; the check needs a second potential"
+        )
     for section in ("geometry", "filter"):
         d1, d2 = config[section]["d1"], config[section]["d2"]
         if d1 >= d2:
             raise ConfigError(f"{section}: d1 = {d1} must be smaller than d2 = {d2}")
+    compositions = config["generate"]["compositions"]
+    if not compositions:
+        raise ConfigError(f"generate.compositions: no formula unit; list some, such as A2BH6, or give {ENUMERATION}")
+    for k, text in enumerate(compositions if compositions != ENUMERATION else []):
+        try:
+            parse_formula(text)
+        except InputError as exc:
+            raise ConfigError(f"generate.compositions[{k}]: {exc}") from None
 
 
 def training_gpus(setting: int | str) -> int:

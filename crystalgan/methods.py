@@ -23,6 +23,7 @@ class Method:
     network: str = ""  # stage 2: "cross_domain" or "noise"
     geometric: bool = False  # stage 2 trains with the geometric loss (l5, l6)
     baseline: str = ""  # baselines: function name in crystalgan.data.baselines
+    compositions: bool = False  # baselines: draws its formula units from generate.compositions
 
     @property
     def trains_stage2(self) -> bool:
@@ -45,9 +46,16 @@ METHODS: dict[str, Method] = {
         baseline="substitution",
     ),
     "random": Method(
-        "baseline: pyxtal random symmetric crystals with the stage-2 compositions and volumes",
+        "baseline: pyxtal random symmetric crystals of the compositions generate.compositions lists, "
+        "cells of the metals' atomic volumes plus 2.9 A^3 per H",
         "baseline",
         baseline="random_crystals",
+        compositions=True,
+    ),
+    "prototype": Method(
+        "baseline: known ternary hydride structure types decorated with the two metals, both orders",
+        "baseline",
+        baseline="prototype_decorations",
     ),
 }
 

@@ -119,6 +119,7 @@ class Relax(Section):
     SECTION: ClassVar[str] = "relax"
     enabled: bool
     potential: str
+    check: str | None
     fmax: float
     steps: int
     optimizer: str

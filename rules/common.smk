@@ -25,6 +25,9 @@ TRAINING_GPUS = training_gpus(config["training_gpus"])
 FILTER_PARTS = config["filter"]["parts"]
 RELAX = config["relax"]["enabled"]
 RELAX_PARTS = config["relax"]["parts"]
+CHECK = config["relax"][
+    "check"
+]  # the second potential of rule confirm (None: no check)
 RELAX_GPUS = 0 if config["relax"]["device"] == "cpu" else TRAINING_GPUS
 RUN = "results/{system}/{method}/seed{seed}"
 TRANSFER = "results/{system}/seed{seed}/transfer"
@@ -38,6 +41,7 @@ wildcard_constraints:
     metal="|".join(PROTOTYPE_METALS) or "^$",
     seed=r"\d+",
     method="|".join(config["methods"]),
+    hull="hull|check" if config["relax"]["check"] else "hull",
 
 
 def one_of(names):
@@ -88,6 +92,15 @@ def as_json(value):
 def relax_options(job):
     """The relax keys ``job`` reads (crystalgan.config.RELAX_KEYS), as one JSON argument."""
     return as_json({key: config["relax"][key] for key in RELAX_KEYS[job]})
+
+
+def hull_options(job, hull):
+    """The relax keys of the hull or phases ``job`` of one ``hull``: "hull", relaxed with
+    relax.potential, or "check", with relax.check."""
+    options = {key: config["relax"][key] for key in RELAX_KEYS[job]}
+    if hull == "check":
+        options["potential"] = config["relax"]["check"]
+    return as_json(options)
 
 
 def stage1_options(train):

@@ -1,3 +1,6 @@
+from crystalgan.core.compositions import ENUMERATION
+
+
 rule generate:
     input:
         unpack(generator_model),
@@ -31,13 +34,20 @@ rule generate:
         " --merge {params.merge} --seed {wildcards.seed} > {log} 2>&1"
 
 
+def baseline_compositions(wildcards):
+    """--compositions of a baseline that draws from generate.compositions, where the config
+    lists them (the enumeration is the CLI's default); none for the other baselines."""
+    chosen = config["generate"]["compositions"]
+    if not METHODS[wildcards.method].compositions or chosen == ENUMERATION:
+        return ""
+    return "--compositions " + " ".join(chosen)
+
+
 rule baseline:
     input:
         meta="results/{system}/encoded/meta.json",
         ah=domain("results/{system}/encoded", "AH"),
         bh=domain("results/{system}/encoded", "BH"),
-        ahb=domain(TRANSFER, "AHB_g"),
-        bha=domain(TRANSFER, "BHA_g"),
     output:
         candidates=f"{RUN}/candidates.npy",
         counts=f"{RUN}/candidates_counts.npy",
@@ -57,7 +67,8 @@ rule baseline:
         runtime=30,
     params:
         samples=config["generate"]["samples"],
+        compositions=baseline_compositions,
     shell:
         "crystalgan baseline --method {wildcards.method} --meta {input.meta} --ah {input.ah} --bh {input.bh}"
-        " --ahb {input.ahb} --bha {input.bha} --out $(dirname {output.candidates})"
-        " --samples {params.samples} --seed {wildcards.seed} > {log} 2>&1"
+        " --out $(dirname {output.candidates}) --samples {params.samples} {params.compositions}"
+        " --seed {wildcards.seed} > {log} 2>&1"

@@ -2,14 +2,15 @@
 # rules/curate.smk): the last line of its log gives its wall and CPU seconds and peak memory.
 # The system's phases beyond its training binaries (the A-B intermetallic structure types and
 # the curated known phases, where the system names a known: folder), relaxed apart from the
-# hull so that they relax while the GANs train.
+# hull so that they relax while the GANs train. Both rules serve two hulls: results/<system>/hull/
+# of relax.potential, and with relax.check results/<system>/check/ of the second potential.
 rule phases:
     input:
         known=known_table,
     output:
-        "results/{system}/hull/phases.parquet",
+        "results/{system}/{hull}/phases.parquet",
     log:
-        "logs/phases/{system}.log",
+        "logs/phases/{system}/{hull}.log",
     cache: CACHE_MODE
     conda:
         "../envs/relax.yaml"
@@ -22,7 +23,7 @@ rule phases:
         a=lambda w: system(w)["A"],
         b=lambda w: system(w)["B"],
         known=lambda w, input: f"--known {input.known}" if input.known else "",
-        options=relax_options("phases"),
+        options=lambda w: hull_options("phases", w.hull),
     shell:
         "crystalgan phases --system {wildcards.system} --a {params.a} --b {params.b} {params.known}"
         " --options {params.options} --out {output} --threads {threads} > {log} 2>&1"
@@ -32,11 +33,11 @@ rule hull:
     input:
         ah="results/{system}/curated/AH.parquet",
         bh="results/{system}/curated/BH.parquet",
-        phases="results/{system}/hull/phases.parquet",
+        phases="results/{system}/{hull}/phases.parquet",
     output:
-        "results/{system}/hull/hull.parquet",
+        "results/{system}/{hull}/hull.parquet",
     log:
-        "logs/hull/{system}.log",
+        "logs/hull/{system}/{hull}.log",
     cache: CACHE_MODE
     conda:
         "../envs/relax.yaml"
@@ -48,7 +49,7 @@ rule hull:
     params:
         a=lambda w: system(w)["A"],
         b=lambda w: system(w)["B"],
-        options=relax_options("hull"),
+        options=lambda w: hull_options("hull", w.hull),
     shell:
         "crystalgan hull --ah {input.ah} --bh {input.bh} --phases {input.phases} --system {wildcards.system}"
         " --a {params.a} --b {params.b} --options {params.options}"

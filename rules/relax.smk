@@ -92,3 +92,28 @@ rule relax:
         " --info {input.info} --hull {input.hull} --shortlist {input.shortlist} --parts {input.parts}"
         " --out {output.relaxed} --structures {output.structures}"
         " --options {params.options} --threads {threads} > {log} 2>&1"
+
+
+# With relax.check: a run's S.U.N. crystals re-relaxed with the second potential against its hull.
+rule confirm:
+    input:
+        relaxed=f"{RUN}/relaxed.parquet",
+        hull="results/{system}/check/hull.parquet",
+    output:
+        f"{RUN}/confirmed.parquet",
+    log:
+        "logs/confirm/{system}/{method}/seed{seed}.log",
+    benchmark:
+        "logs/benchmarks/confirm/{system}/{method}/seed{seed}.tsv"
+    conda:
+        "../envs/relax.yaml"
+    threads: 1
+    resources:
+        gpu=RELAX_GPUS,
+        mem_mb=4000,
+        runtime=60,
+    params:
+        options=relax_options("confirm"),
+    shell:
+        "crystalgan confirm --relaxed {input.relaxed} --hull {input.hull} --out {output}"
+        " --options {params.options} --threads {threads} > {log} 2>&1"

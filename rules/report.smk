@@ -9,6 +9,7 @@ rule report:
             if RELAX
             else []
         ),
+        confirmed=all_runs(f"{RUN}/confirmed.parquet") if RELAX and CHECK else [],
     output:
         table=report(
             "results/report/table2.csv",
@@ -69,6 +70,6 @@ rule report:
         relax=relax_options("report"),
     shell:
         "crystalgan report --filtered {input.filtered} --neighbours {input.neighbours}"
-        " --losses {input.losses} --relaxed {input.relaxed} --hulls {input.hulls}"
+        " --losses {input.losses} --relaxed {input.relaxed} --hulls {input.hulls} --confirmed {input.confirmed}"
         " --relax-options {params.relax} --out $(dirname {output.table})"
         " --d1 {params.d1} --d2 {params.d2} > {log} 2>&1"

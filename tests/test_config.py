@@ -133,3 +133,24 @@ def test_snakemake_stops_with_one_short_message_before_any_job(tmp_path, section
     assert message in output
     assert len(output.strip().splitlines()) < 15, output
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    "compositions,message",
+    [
+        (["A2BH6", "A2XH6"], "generate.compositions[1]: 'A2XH6' is not a formula unit such as 'A2BH6' (A, B and H"),
+        (["Mg2FeH6"], "generate.compositions[0]: 'Mg2FeH6' is not a formula unit such as 'A2BH6'"),
+        (["A19BH"], "generate.compositions[0]: 'A19BH' is not a formula unit such as 'A2BH6'"),
+        ([], "generate.compositions: no formula unit; list some, such as A2BH6, or give enumerated"),
+        ("all", "config: generate.compositions: 'all' is not 'enumerated' or an array"),
+    ],
+)
+def test_bad_compositions_are_refused_in_one_line_naming_the_key(compositions, message):
+    with pytest.raises(ConfigError) as raised:
+        check(validate(config_with(generate={"compositions": compositions})))
+    assert str(raised.value).startswith(message) and "\n" not in str(raised.value)
+
+
+def test_compositions_default_to_the_enumeration_and_take_formula_units():
+    assert validate(config_with())["generate"]["compositions"] == "enumerated"
+    check(validate(config_with(generate={"compositions": ["A2BH6", "AB2H4", "ABH3"]})))

@@ -70,21 +70,6 @@ def _generate(root, method, out, samples, seed=0):
     return read_structures(out / "candidates.npy")
 
 
-def _baseline(root, method, out, samples, seed=0):
-    from crystalgan.data.baselines import baseline
-
-    enc, tr = root / "enc", root / "tr"
-    baseline(
-        method,
-        enc / "meta.json",
-        (domain(enc, "AH"), domain(enc, "BH")),
-        (domain(tr, "AHB_g"), domain(tr, "BHA_g")),
-        out,
-        samples,
-        seed,
-    )
-
-
 def test_poscars_read_back_identically_with_pymatgen_and_ase(trained, tmp_path):
     x, counts = _generate(trained, "crystalgan", tmp_path / "c", 12)
     for k in range(12):
@@ -116,32 +101,6 @@ def test_sampling_is_seeded_and_stochastic(trained, tmp_path, method):
         assert ((counts[:, 1] == 0) | (counts[:, 2] == 0)).all()  # stage 1 makes binaries
     else:
         assert (counts > 0).all()  # stage 2 makes ternaries
-
-
-def test_substitution_baseline_swaps_metal_sites_of_training_binaries(trained, tmp_path):
-    _baseline(trained, "substitution", tmp_path / "sub", 70)
-    x, c = read_structures(tmp_path / "sub" / "candidates.npy")
-    xa, ca = read_structures(trained / "enc" / "AH.npy")
-    assert (c[:, 0] > 0).all() and (c[:, 1] > 0).all() and (c[:, 2] > 0).all()
-    for k in range(0, min(70, 2 * len(xa)), 2):  # even samples come from A-H structure k // 2, same H atoms
-        i = k // 2
-        if ca[i, 1] > 1:  # not doubled: same cell, same metal sites
-            np.testing.assert_array_equal(x[k, 0], xa[i, 0])
-            sites = np.vstack([x[k, 2, : c[k, 1]], x[k, 3, : c[k, 2]]])
-            assert sorted(map(tuple, sites)) == sorted(map(tuple, xa[i, 2, : ca[i, 1]]))
-
-
-def test_random_baseline_keeps_compositions_and_volumes(trained, tmp_path):
-    _baseline(trained, "random", tmp_path / "rnd", 10)
-    x, c = read_structures(tmp_path / "rnd" / "candidates.npy")
-    xs, cs = read_structures(trained / "tr" / "AHB_g.npy")
-    for k in range(10):
-        assert c[k].tolist() == cs[k].tolist()
-        volume = abs(np.linalg.det(x[k, 0, :3].astype(float)))
-        assert volume == pytest.approx(abs(np.linalg.det(xs[k, 0, :3].astype(float))), rel=1e-4)
-    again, _ = read_structures(tmp_path / "rnd" / "candidates.npy")
-    _baseline(trained, "random", tmp_path / "rnd2", 10)
-    np.testing.assert_array_equal(again, read_structures(tmp_path / "rnd2" / "candidates.npy")[0])
 
 
 def test_merge_joins_close_atoms_of_one_element_across_the_cell_boundary():

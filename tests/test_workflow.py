@@ -68,6 +68,12 @@ def planned_jobs(workdir: Path, *args, config: Path | None = None) -> dict[str, 
     return jobs
 
 
+def dry_run_commands(workdir: Path, config: Path) -> str:
+    """The shell commands of a dry run."""
+    done = snakemake(workdir, "-n", "--printshellcmds", config=config)
+    return done.stdout + done.stderr
+
+
 @pytest.mark.parametrize(
     "section,value,message",
     [
@@ -91,6 +97,8 @@ def planned_jobs(workdir: Path, *args, config: Path | None = None) -> dict[str, 
         ({"systems": [{"name": "S", "A": "Si", "B": "Fe"}]}, None, "systems[0].A: Si is not a metal"),
         ({"train": {"augment": ["shear"]}}, None, "shear"),
         ({"geometry": {"target": "median"}}, None, "median"),
+        ({"relax": {"check": "chgnet"}}, None, "relax.check: chgnet is relax.potential already"),
+        ({"relax": {"potential": "mace"}}, None, "relax.potential: 'mace' is not one of ['chgnet', '7net-0'"),
     ],
 )
 def test_bad_config_fails_before_any_job(tmp_path, section, value, message):
@@ -107,7 +115,7 @@ def test_every_registered_method_is_wired_through_the_registry(tmp_path):
     config = small_config(tmp_path, methods=list(METHODS))
     jobs = planned_jobs(tmp_path, config=config)
     assert jobs["train_stage2"] == len(STAGE2) == 3
-    assert jobs["generate"] == len(GENERATORS) and jobs["baseline"] == len(BASELINES) == 2
+    assert jobs["generate"] == len(GENERATORS) and jobs["baseline"] == len(BASELINES) == 3
     assert jobs["filter"] == len(METHODS)
     listed = subprocess.run([str(BIN / "crystalgan"), "methods"], capture_output=True, text=True, check=True).stdout
     assert [line.split()[0] for line in listed.splitlines()] == list(METHODS)
@@ -283,6 +291,13 @@ def test_relaxation_is_in_the_dag_only_when_enabled(tmp_path):
     known = {"name": "MgFeH", "A": "Mg", "B": "Fe", "known": str(ROOT / "benchmarks" / "known" / "MgFeH")}
     with_known = planned_jobs(tmp_path, config=small_config(tmp_path, systems=[known], relax={"enabled": True}))
     assert with_known["known"] == 1 and with_known["phases"] == 1 and with_known["prototypes"] == 2
+    checked = small_config(tmp_path, relax={"enabled": True, "check": "7net-0"})
+    assert planned_jobs(tmp_path, config=checked) == {**on, "phases": 2, "hull": 2, "confirm": 4}
+    shell = dry_run_commands(tmp_path, checked)
+    assert re.search(r"crystalgan hull .*--out results/MgTiH/check/hull.parquet", shell)
+    for hull, potential in (("hull", "chgnet"), ("check", "7net-0")):
+        (command,) = [c for c in shell.splitlines() if f"results/MgTiH/{hull}/phases.parquet" in c and " phases " in c]
+        assert f'"potential": "{potential}"' in command, command
 
 
 @pytest.mark.slow
@@ -340,7 +355,7 @@ def test_a_pair_without_folders_builds_relaxes_and_reports_its_prototypes(tmp_pa
         (tmp_path / "results" / "FeTiH" / "dft" / f / "INCAR").is_file() for f in index["folder"]
     )
     assert list((tmp_path / "logs" / "prototypes").glob("*.log"))
-    assert DONE_LINE.search((tmp_path / "logs" / "hull" / "FeTiH.log").read_text())
+    assert DONE_LINE.search((tmp_path / "logs" / "hull" / "FeTiH" / "hull.log").read_text())
     assert_structure_files_read_back(tmp_path / "results")
     # reruns: a key only the report reads reruns no relaxation; the filter's window reruns the
     # filter, the relaxation of its (possibly other) valid unique candidates and the report

@@ -169,6 +169,16 @@ RELAXED = pa.schema(
     + _RELAXED_STRUCTURE
 )
 
+CONFIRMED = pa.schema(  # a run's S.U.N. crystals re-relaxed with relax.check (named in the run metadata)
+    [("candidate", pa.int64()), ("relaxed", pa.bool_())]
+    + _RELAXATION  # e_above_hull: against the second potential's own hull
+    + [
+        ("unique", pa.bool_()),  # matches no earlier re-relaxed crystal of the run
+        ("novel", pa.bool_()),  # matches no phase of the second hull
+        ("confirmed", pa.bool_()),  # stable, unique and novel by the second potential too
+    ]
+)
+
 SHORTLIST = pa.schema(
     [
         ("candidate", pa.int64()),  # valid unique candidates to relax, in the order they are judged

@@ -2,11 +2,14 @@
 
 ``substitution``: the high-throughput habit. Take a training binary and put the other
 metal on some of its metal sites (one-metal cells are doubled first).
-``random``: random symmetric crystals from pyxtal with the compositions and cell volumes
-of the stage-2 training set.
-Both write the same ``candidates.npy`` / ``candidates.json`` / ``poscar/`` as ``generate``.
-A baseline function takes the training binaries and ternaries, the number of samples, a
-random generator and the metal names; the registry (:mod:`crystalgan.methods`) names it.
+``random``: random symmetric crystals from pyxtal with compositions drawn from
+``generate.compositions`` (:mod:`crystalgan.core.compositions`).
+``prototype``: known ternary hydride structure types decorated with the two metals, both
+orders (:mod:`crystalgan.data.ternary_types`).
+All write the same ``candidates.npy`` / ``candidates.json`` / ``poscar/`` as ``generate``.
+A baseline function takes the training binaries, the formula units to search, the number of
+samples, a random generator and the metal names; the registry (:mod:`crystalgan.methods`)
+names it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from pymatgen.core import Composition
 
 from crystalgan.core.artifacts import (
     A_SLOT,
@@ -27,7 +31,10 @@ from crystalgan.core.artifacts import (
     read_json,
     read_structures,
 )
-from crystalgan.core.structures import decode_structure, encode_structure, write_candidates
+from crystalgan.core.compositions import ENUMERATED, FormulaUnit
+from crystalgan.core.structures import encode_structure, write_candidates
+from crystalgan.data.prototypes import hydride_volume
+from crystalgan.data.ternary_types import decorations
 from crystalgan.data.transfer import double_cell
 from crystalgan.errors import InputError
 from crystalgan.methods import method as registered
@@ -39,7 +46,7 @@ BASELINE_STREAM = 11  # baselines draw from the random stream (seed, BASELINE_ST
 Domain = tuple[Path, Path]  # tensors [N, 4, 18, 3] and counts [N, 3] of encoded structures
 
 
-def substitution(binaries, ternaries, samples: int, rng: np.random.Generator, metal_a: str, metal_b: str):
+def substitution(binaries, units, samples: int, rng: np.random.Generator, metal_a: str, metal_b: str):
     """``samples`` ternaries: alternately from A-H (some A -> B) and B-H (some B -> A)."""
     (xa, ca), (xb, cb) = binaries
     out_x = np.zeros((samples, *STRUCTURE_SHAPE), np.float32)
@@ -63,20 +70,18 @@ def substitution(binaries, ternaries, samples: int, rng: np.random.Generator, me
     return out_x, out_c
 
 
-def random_crystals(binaries, ternaries, samples: int, rng: np.random.Generator, metal_a: str, metal_b: str):
-    """``samples`` pyxtal random crystals with the compositions and volumes of the ternaries."""
+def random_crystals(binaries, units, samples: int, rng: np.random.Generator, metal_a: str, metal_b: str):
+    """``samples`` pyxtal random crystals: each of a formula unit drawn from ``units``, 1 to its
+    :meth:`~crystalgan.core.compositions.FormulaUnit.max_units` units per cell, the cell scaled
+    to the metals' atomic volumes plus H_VOLUME per H (:func:`hydride_volume`)."""
     from pyxtal import pyxtal
 
-    xs = np.concatenate([x for x, _ in ternaries])
-    cs = np.concatenate([c for _, c in ternaries])
     out_x = np.zeros((samples, *STRUCTURE_SHAPE), np.float32)
     out_c = np.zeros((samples, 3), np.int32)
     for k in range(samples):
-        i = k % len(xs)
-        counts = [int(n) for n in cs[i]]
-        target = decode_structure(xs[i], cs[i], metal_a, metal_b).volume
-        species = [el for el, n in zip(("H", metal_a, metal_b), counts) if n]
-        numbers = [n for n in counts if n]
+        unit = units[int(rng.integers(len(units)))]
+        species, numbers = ["H", metal_a, metal_b], list(unit.counts(int(rng.integers(1, unit.max_units() + 1))))
+        target = hydride_volume(Composition(dict(zip(species, numbers))))
         structure = None
         for _ in range(20):
             crystal = pyxtal()
@@ -101,17 +106,26 @@ def random_crystals(binaries, ternaries, samples: int, rng: np.random.Generator,
     return out_x, out_c
 
 
+def prototype_decorations(binaries, units, samples: int, rng: np.random.Generator, metal_a: str, metal_b: str):
+    """Every decoration of the ternary structure types (:func:`decorations`: each type with the
+    metals in both orders) once, in the library's order: the first ``samples`` of them, and
+    fewer candidates than ``samples`` where the library has fewer (the filter takes any number)."""
+    encoded = [encode_structure(s, metal_a, metal_b) for _, s in decorations(metal_a, metal_b)[:samples]]
+    return np.stack([x for x, _ in encoded]), np.stack([c for _, c in encoded])
+
+
 def baseline(
     method: str,
     meta: Path,
     binaries: tuple[Domain, Domain],
-    ternaries: tuple[Domain, Domain],
     out: Path,
     samples: int,
     seed: int,
+    units: tuple[FormulaUnit, ...] = ENUMERATED,
 ) -> None:
-    """Write ``samples`` candidates of the baseline ``method`` into ``out`` (as ``generate``
-    does) from the encoded ``binaries`` (A-H, B-H) and stage-2 ``ternaries`` (AHB_g, BHA_g)."""
+    """Write at most ``samples`` candidates of the baseline ``method`` into ``out`` (as
+    ``generate`` does) from the encoded ``binaries`` (A-H, B-H) and the formula units ``units``
+    (``generate.compositions``)."""
     spec = registered(method)
     if spec.model != "baseline":
         raise InputError(f"method {method!r} is not a baseline")
@@ -119,7 +133,6 @@ def baseline(
     rng = np.random.default_rng([seed, BASELINE_STREAM])
     make = globals()[spec.baseline]
     binaries = [read_structures(*domain) for domain in binaries]
-    ternaries = [read_structures(*domain) for domain in ternaries]
-    x, c = make(binaries, ternaries, samples, rng, meta["A"], meta["B"])
+    x, c = make(binaries, units, samples, rng, meta["A"], meta["B"])
     write_candidates(x, c, meta, method, seed, out, model="baseline")
-    log.info("%s: %d candidates written to %s", method, samples, out)
+    log.info("%s: %d candidates written to %s", method, len(x), out)

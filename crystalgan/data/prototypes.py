@@ -18,7 +18,7 @@ from itertools import permutations
 from pathlib import Path
 
 import numpy as np
-from pymatgen.core import Element, Lattice, Structure
+from pymatgen.core import Composition, Element, Lattice, Structure
 from pymatgen.io.vasp import Poscar
 
 from crystalgan.errors import InputError
@@ -57,8 +57,14 @@ class Prototype:
         """The prototype for ``metal``, scaled to the metal's volume plus 2.9 A^3 per H."""
         species = [metal] * len(self.metal) + ["H"] * len(self.hydrogen)
         s = Structure(Lattice(self.shape), species, list(self.metal) + list(self.hydrogen))
-        s.scale_lattice(len(self.metal) * atomic_volume(metal) + H_VOLUME * len(self.hydrogen))
+        s.scale_lattice(hydride_volume(s.composition))
         return s
+
+
+def hydride_volume(composition: Composition) -> float:
+    """Cell volume in A^3 of a hydride of ``composition``: each metal atom's atomic volume plus
+    H_VOLUME per H atom."""
+    return sum(n * (H_VOLUME if el.symbol == "H" else atomic_volume(el.symbol)) for el, n in composition.items())
 
 
 def atomic_volume(metal: str) -> float:

@@ -17,6 +17,9 @@ from crystalgan.core.matching import Matcher
 from crystalgan.core.structures import structure_from_row
 from crystalgan.evaluation.storage import STORAGE_COLUMNS
 
+# with relax.check: the second potential's energy above its hull and its verdict (confirmed: S.U.N.
+# by it too); a crystal is confirmed where any of its finds is, at the lowest second energy
+CHECK_COLUMNS = ("check_e_above_hull", "confirmed")
 DISCOVERY_COLUMNS = [
     "system",
     "crystal",
@@ -31,6 +34,7 @@ DISCOVERY_COLUMNS = [
     "candidate",
     "cif",
     *STORAGE_COLUMNS,
+    *CHECK_COLUMNS,
 ]
 
 
@@ -58,12 +62,20 @@ def discoveries(relaxations: pd.DataFrame) -> pd.DataFrame:
                     "candidate": int(best["candidate"]),
                     "cif": best["cif"],
                     **{c: best.get(c, np.nan) for c in STORAGE_COLUMNS},
+                    **checked(members),
                 }
             )
     table = pd.DataFrame(rows, columns=[c for c in DISCOVERY_COLUMNS if c != "crystal"])
     table = table.sort_values(["system", "e_above_hull", "formula"], kind="stable").reset_index(drop=True)
     table.insert(1, "crystal", table.groupby("system").cumcount() + 1)
     return table
+
+
+def checked(members: pd.DataFrame) -> dict:
+    """CHECK_COLUMNS of a distinct crystal from its finds (NaN where the runs were not checked)."""
+    if "confirmed" not in members:
+        return dict.fromkeys(CHECK_COLUMNS, np.nan)
+    return {"check_e_above_hull": float(members[CHECK_COLUMNS[0]].min()), "confirmed": bool(members["confirmed"].any())}
 
 
 def pooled(candidates: pd.DataFrame) -> list[pd.DataFrame]:

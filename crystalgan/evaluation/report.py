@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crystalgan.core.artifacts import (
+    CONFIRMED,
     FILTERED,
     HULL,
     LOSSES,
@@ -28,7 +29,13 @@ from crystalgan.core.artifacts import (
     read_table,
 )
 from crystalgan.errors import InputError
-from crystalgan.evaluation.campaign import DISCOVERY_COLUMNS, discoveries, discovery_curve, method_counts
+from crystalgan.evaluation.campaign import (
+    CHECK_COLUMNS,
+    DISCOVERY_COLUMNS,
+    discoveries,
+    discovery_curve,
+    method_counts,
+)
 from crystalgan.evaluation.stability import HULL_TOLERANCE
 from crystalgan.evaluation.storage import WINDOW
 from crystalgan.methods import METHODS
@@ -61,6 +68,7 @@ RELAX_COUNTS = (
     "n_on_hull",
     "n_below_hull",
     "n_rediscovered",
+    "n_sun_confirmed",  # with relax.check: S.U.N. by the second potential too
     "n_not_p1",
     "median_e_above_hull",
     "relax_cpu_s_per_candidate",
@@ -148,10 +156,19 @@ def relaxed_counts(df: pd.DataFrame, strict: float) -> dict:
         "n_on_hull": int((unique & (df["e_above_hull"] <= HULL_TOLERANCE)).sum()),
         "n_below_hull": int((unique & (df["e_above_hull"] < -HULL_TOLERANCE)).sum()),
         "n_rediscovered": int((unique & (df["rediscovered"] != "")).sum()),
+        **({"n_sun_confirmed": int(df["confirmed"].sum())} if "confirmed" in df else {}),
         "n_not_p1": int((unique & (df["spacegroup"] != "P1")).sum()),
         "median_e_above_hull": float(df.loc[unique, "e_above_hull"].median()) if unique.any() else np.nan,
         "relax_cpu_s_per_candidate": float(df["cpu_s"].mean()) if len(df) else np.nan,
     }
+
+
+def with_check(relaxed: pd.DataFrame, confirmed: pd.DataFrame) -> pd.DataFrame:
+    """A run's RELAXED rows with the second potential's energy above its hull
+    (``check_e_above_hull``, NaN where not re-relaxed) and ``confirmed`` from its CONFIRMED rows."""
+    check = confirmed[["candidate", "e_above_hull", "confirmed"]].rename(columns={"e_above_hull": CHECK_COLUMNS[0]})
+    out = relaxed.merge(check, on="candidate", how="left")
+    return out.assign(confirmed=out["confirmed"].fillna(False).astype(bool))
 
 
 def run_counts(df: pd.DataFrame) -> dict:
@@ -388,17 +405,23 @@ def report(
     losses: list[Path] = (),
     relaxed: list[Path] = (),
     hulls: list[Path] = (),
+    confirmed: list[Path] = (),
     relax: Relax | None = None,
 ) -> pd.DataFrame:
     """Write table2.{csv,md}, runs.csv, candidates.csv, nearest_neighbours.csv, the plots and
     summary.md into ``out`` from the runs' ``filtered`` and ``neighbours`` tables; with the
     runs' ``relaxed`` tables and the systems' ``hulls``, relaxed.csv and the plots of
-    ``out/relaxation/`` too (``relax``: the relax settings, for its thresholds)."""
+    ``out/relaxation/`` too (``relax``: the relax settings, for its thresholds), and with their
+    ``confirmed`` tables (relax.check) the second potential's verdicts."""
     relax = relax or Relax.of()
-    if len(filtered) != len(neighbours) or (relaxed and len(relaxed) != len(filtered)):
+    if (
+        len(filtered) != len(neighbours)
+        or (relaxed and len(relaxed) != len(filtered))
+        or (confirmed and len(confirmed) != len(relaxed))
+    ):
         raise InputError(
-            f"{len(filtered)} filtered, {len(neighbours)} neighbour and {len(relaxed)} relaxed tables: "
-            "one of each per run"
+            f"{len(filtered)} filtered, {len(neighbours)} neighbour, {len(relaxed)} relaxed and {len(confirmed)} "
+            "confirmed tables: one of each per run"
         )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -407,12 +430,14 @@ def report(
     runs, nn_tables, candidates, relaxations = [], [], [], []
     for k, (path, nn_path) in enumerate(zip(filtered, neighbours)):
         run = read_run(path)
-        check_same_run(run, nn_path, *relaxed[k : k + 1])
+        check_same_run(run, nn_path, *relaxed[k : k + 1], *confirmed[k : k + 1])
         df = read_table(path, FILTERED)
         counts = run_counts(df)
         counts.update({f"cpu_{stage}": s for stage, s in read_cpu(path).items()})
         if relaxed:
             rel = read_table(relaxed[k], RELAXED)
+            if confirmed:
+                rel = with_check(rel, read_table(confirmed[k], CONFIRMED))
             counts.update(relaxed_counts(rel, relax.strict))
             counts["cpu_relax"] = read_cpu(relaxed[k]).get("relax", np.nan)
             relaxations.append(rel.assign(**run))
@@ -470,6 +495,7 @@ def report(
             f"relaxed phase of the hull: training binaries, intermetallics, known phases); on the hull: within "
             f"{HULL_TOLERANCE * 1000:g} meV/atom.",
             "",
+            *([checked_text(found, read_potential(confirmed[0])), ""] if confirmed else []),
             f"## Distinct S.U.N. crystals, pooled over seeds and methods ({len(found)})",
             "",
             discoveries_markdown(found),
@@ -776,6 +802,16 @@ def best_text(found: pd.DataFrame, where: Path, top: int = 5) -> str:
     lines = ["  ".join(str(v).ljust(widths[c]) for c, v in row.items()).rstrip() for _, row in rows.iterrows()]
     head = f"best S.U.N. crystals: the first {len(rows)} of {len(found)} in {where}"
     return "\n".join([head, "  ".join(c.ljust(w) for c, w in widths.items()).rstrip(), *lines])
+
+
+def checked_text(found: pd.DataFrame, potential: str) -> str:
+    """How many distinct S.U.N. crystals the second potential confirmed."""
+    n = int(found["confirmed"].sum())
+    share = f" ({n / len(found):.0%})" if len(found) else ""
+    return (
+        f"Checked with {potential} (relax.check): {n} of the {len(found)} distinct S.U.N. crystals{share} are "
+        f"S.U.N. by {potential} too, each re-relaxed against the hull of {potential} (column confirmed)."
+    )
 
 
 def discoveries_markdown(found: pd.DataFrame, top: int = 20) -> str:

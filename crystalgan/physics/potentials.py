@@ -2,9 +2,11 @@
 
 A potential is named in config (``relax.potential``); :data:`POTENTIALS` maps the name to
 the packages it needs and a function that builds its ASE calculator, so another potential
-is one more entry. CHGNet (PyPI ``chgnet``, pretrained weights inside the wheel, torch) is
-the default. This module is imported only by the relaxation stages, which run in their own
-processes: torch and TensorFlow never share one.
+is one more entry. Each ships its pretrained weights inside its wheel and runs on torch, with no
+network: CHGNet (PyPI ``chgnet``, Deng et al., Nat. Mach. Intell. 5, 1031 (2023)) and SevenNet
+(PyPI ``sevenn``, Park et al., J. Chem. Theory Comput. 20, 4857 (2024)) as 7net-0 and
+7net-l3i5. benchmarks/fidelity.py compares them with experiment. This module is imported only
+by the relaxation stages, which run in their own processes: torch and TensorFlow never share one.
 
 Relaxation is an ASE optimizer (``relax.optimizer``: LBFGS by default, which needs about 40%
 fewer CPU seconds than FIRE for the same energies on the shipped prototypes) on the atoms
@@ -55,7 +57,20 @@ class Potential:
     calculator: object  # device -> ASE calculator
 
 
-POTENTIALS = {"chgnet": Potential(("torch", "chgnet"), _chgnet)}
+def _sevennet(model: str):
+    def build(device: str):
+        from sevenn.calculator import SevenNetCalculator
+
+        return SevenNetCalculator(model=model, device=device)
+
+    return build
+
+
+POTENTIALS = {
+    "chgnet": Potential(("torch", "chgnet"), _chgnet),
+    "7net-0": Potential(("torch", "sevenn"), _sevennet("7net-0")),
+    "7net-l3i5": Potential(("torch", "sevenn"), _sevennet("7net-l3i5")),
+}
 
 
 class PotentialUnavailable(CrystalganError, RuntimeError):
@@ -96,7 +111,8 @@ def calculator(name: str, threads: int = 1, where: str = "auto"):
     import torch
 
     torch.set_num_threads(max(1, threads))
-    warnings.filterwarnings("ignore", module="chgnet")  # per-call tensor warnings, not ours to fix
+    for module in ("chgnet", "sevenn"):  # per-call tensor and accelerator warnings, not ours to fix
+        warnings.filterwarnings("ignore", module=module)
     where = device(where)
     log.info("potential %s on %s (torch %s, %d thread(s))", name, where, torch.__version__, threads)
     with warnings.catch_warnings():

@@ -158,10 +158,15 @@ class Run:
         return decode_structure(self.x[k], self.counts[k], self.info["A"], self.info["B"])
 
     def known(self) -> list[tuple[str, str, Structure]]:
-        """(id, kind, structure) of the hull's relaxed phases a candidate may match: the training
-        binaries, the elements, the intermetallics and the known phases (not the H2 molecule)."""
-        phases = self.references[self.references["kind"] != "molecule"]
-        return [(r["id"], r["kind"], structure_from_row(r)) for _, r in phases.iterrows() if len(r["lattice"])]
+        return known_phases(self.references)
+
+
+def known_phases(hull: pd.DataFrame) -> list[tuple[str, str, Structure]]:
+    """(id, kind, structure) of the relaxed phases of a ``hull`` table that a candidate may match:
+    the training binaries, the elements, the intermetallics and the known phases (not the H2
+    molecule)."""
+    phases = hull[hull["kind"] != "molecule"]
+    return [(r["id"], r["kind"], structure_from_row(r)) for _, r in phases.iterrows() if len(r["lattice"])]
 
 
 def make_shortlist(filtered: Path, run: Run, settings: Relax, threads: int):

@@ -1,0 +1,81 @@
+"""Ternary hydride structure types A_aB_bH_h decorated with a system's two metals: the library of
+the ``prototype`` baseline.
+
+The types (perovskite, K2PtCl6, NaAlH4, ...) are a data file shipped with the package,
+``ternary_types.yaml``, which documents each entry and its source. A type is built from its
+space group and sites (pymatgen ``Structure.from_spacegroup``), reduced to its primitive cell,
+and scaled isotropically to the metals' atomic volumes plus H_VOLUME per H, as the binary
+prototypes are (:func:`crystalgan.data.prototypes.hydride_volume`).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pymatgen.core import Lattice, Structure
+
+from crystalgan.data.prototypes import hydride_volume
+
+LIBRARY = Path(__file__).with_name("ternary_types.yaml")
+
+
+@dataclass(frozen=True)
+class TernaryType:
+    """One entry of the library (the fields ``ternary_types.yaml`` describes)."""
+
+    name: str
+    formula: str  # formula unit, A and B the metal roles: "A2BH6"
+    spacegroup: int
+    reference: str
+    lattice: tuple[float, ...]  # a, b, c (A), alpha, beta, gamma (degrees) of the reference
+    sites: tuple[tuple[str, tuple[float, ...]], ...]  # (role A, B or H; fractional coordinates) per orbit
+    source: str  # "authors, journal (year)"
+    note: str
+
+    def reference_cell(self, metal_a: str, metal_b: str) -> Structure:
+        """The conventional cell with the reference's lattice, role A given to ``metal_a``, B to ``metal_b``."""
+        element = {"A": metal_a, "B": metal_b, "H": "H"}
+        return Structure.from_spacegroup(
+            self.spacegroup,
+            Lattice.from_parameters(*self.lattice),
+            [element[role] for role, _ in self.sites],
+            [coords for _, coords in self.sites],
+        )
+
+    def structure(self, metal_a: str, metal_b: str) -> Structure:
+        """The primitive cell with role A given to ``metal_a``, B to ``metal_b``, scaled to the
+        metals' atomic volumes plus H_VOLUME per H."""
+        s = self.reference_cell(metal_a, metal_b).get_primitive_structure()
+        s.scale_lattice(hydride_volume(s.composition))
+        return s
+
+
+@functools.cache
+def ternary_types() -> tuple[TernaryType, ...]:
+    """The library, in the file's order."""
+    return tuple(
+        TernaryType(
+            name=entry["name"],
+            formula=entry["formula"],
+            spacegroup=entry["spacegroup"],
+            reference=entry["reference"],
+            lattice=tuple(entry["lattice"]),
+            sites=tuple((role, tuple(coords)) for role, coords in entry["sites"]),
+            source="{authors}, {journal} ({year})".format(**entry["source"]),
+            note=entry["note"],
+        )
+        for entry in yaml.safe_load(LIBRARY.read_text())
+    )
+
+
+def decorations(metal_a: str, metal_b: str) -> list[tuple[TernaryType, Structure]]:
+    """Every type of the library with its metals in both orders: role A given to ``metal_a`` and
+    then to ``metal_b``, in the library's order."""
+    return [
+        (t, t.structure(first, second))
+        for t in ternary_types()
+        for first, second in ((metal_a, metal_b), (metal_b, metal_a))
+    ]
