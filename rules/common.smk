@@ -10,6 +10,7 @@ from crystalgan.config import (
     training_gpus,
     validate,
 )
+from crystalgan.core.compositions import ENUMERATION
 from crystalgan.methods import BASELINES, GENERATORS, METHODS, STAGE2
 
 validate(config)
@@ -101,6 +102,15 @@ def hull_options(job, hull):
     if hull == "check":
         options["potential"] = config["relax"]["check"]
     return as_json(options)
+
+
+def baseline_compositions(wildcards):
+    """--compositions of a baseline that draws from generate.compositions, where the config
+    lists them (the enumeration is the CLI's default); none for the other baselines."""
+    chosen = config["generate"]["compositions"]
+    if not METHODS[wildcards.method].compositions or chosen == ENUMERATION:
+        return ""
+    return "--compositions " + " ".join(chosen)
 
 
 def stage1_options(train):

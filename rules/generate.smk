@@ -1,6 +1,3 @@
-from crystalgan.core.compositions import ENUMERATION
-
-
 rule generate:
     input:
         unpack(generator_model),
@@ -32,15 +29,6 @@ rule generate:
         " --input-a {input.a} --input-b {input.b} --meta {input.meta} --method {wildcards.method}"
         " --out $(dirname {output.candidates}) --samples {params.samples} --noise {params.noise}"
         " --merge {params.merge} --seed {wildcards.seed} > {log} 2>&1"
-
-
-def baseline_compositions(wildcards):
-    """--compositions of a baseline that draws from generate.compositions, where the config
-    lists them (the enumeration is the CLI's default); none for the other baselines."""
-    chosen = config["generate"]["compositions"]
-    if not METHODS[wildcards.method].compositions or chosen == ENUMERATION:
-        return ""
-    return "--compositions " + " ".join(chosen)
 
 
 rule baseline:
