@@ -302,6 +302,8 @@ def test_failures_are_rows_with_reasons():
     assert "Ti-Ti 1.300 A apart" in _problem(AseAtomsAdaptor.get_atoms(thin), -1.0, np.zeros((1, 3)), False)
     h2 = Structure(Lattice.cubic(10.0), ["H", "H"], [[0, 0, 0], [0.074, 0, 0]])
     assert _problem(AseAtomsAdaptor.get_atoms(h2), -1.0, np.zeros((2, 3)), False) == ""
+    cesium = Structure(Lattice.cubic(6.14), ["Cs", "Cs"], [[0, 0, 0], [0.5, 0.5, 0.5]])  # 116 A^3 per atom
+    assert _problem(AseAtomsAdaptor.get_atoms(cesium), -1.0, np.zeros((2, 3)), True) == ""
     blown = Structure(Lattice.cubic(30.0), ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     assert "cell collapsed or exploded" in _problem(AseAtomsAdaptor.get_atoms(blown), -1.0, np.zeros((2, 3)), True)
 

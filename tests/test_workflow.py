@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -313,7 +314,7 @@ def test_a_pair_without_folders_builds_relaxes_and_reports_its_prototypes(tmp_pa
         tmp_path,
         systems=[{"name": "FeTiH", "A": "Fe", "B": "Ti"}],
         methods=["crystalgan", "substitution"],
-        relax={"enabled": True, "max_per_run": 2, "steps": 10},
+        relax={"enabled": True, "max_per_run": 2, "steps": 10, "check": "7net-0"},
     )
     snakemake(tmp_path, "--cores", "2", "--resources", "gpu=1", config=config)
     library = {f"{i:02d}_{p.name}.vasp": p for i, p in enumerate(PROTOTYPES)}
@@ -350,6 +351,16 @@ def test_a_pair_without_folders_builds_relaxes_and_reports_its_prototypes(tmp_pa
     assert (hull["kind"] == "intermetallic").sum() == 21
     found = pd.read_csv(tmp_path / "results" / "report" / "discoveries.csv")
     assert {"crystal", "methods", "seeds", "e_above_hull", "wt_h", "dh_kj_per_mol_h2", "release"} <= set(found)
+    # relax.check: the second potential's own hull, and a verdict on every S.U.N. crystal
+    check = pd.read_parquet(tmp_path / "results" / "FeTiH" / "check" / "hull.parquet")
+    assert (check["kind"] == "intermetallic").sum() == 21 and not np.allclose(
+        check.set_index("id").loc[hull["id"], "energy_per_atom"], hull["energy_per_atom"]
+    )
+    for method in ("crystalgan", "substitution"):
+        run = tmp_path / "results" / "FeTiH" / method / "seed0"
+        relaxed, confirmed = pd.read_parquet(run / "relaxed.parquet"), pd.read_parquet(run / "confirmed.parquet")
+        assert sorted(confirmed["candidate"]) == sorted(relaxed.loc[relaxed["sun"], "candidate"])
+    assert found["confirmed"].isin([True, False]).all() and "n_sun_confirmed_mean" in table
     index = pd.read_csv(tmp_path / "results" / "FeTiH" / "dft" / "index.csv")
     assert len(index) == len(found) and all(
         (tmp_path / "results" / "FeTiH" / "dft" / f / "INCAR").is_file() for f in index["folder"]
@@ -361,8 +372,9 @@ def test_a_pair_without_folders_builds_relaxes_and_reports_its_prototypes(tmp_pa
     # filter, the relaxation of its (possibly other) valid unique candidates and the report
     for section, key, value, expected in (
         ("relax", "strict", 0.01, {}),
-        ("relax", "stable", 0.2, {"relax": 2, "dft": 1}),
-        ("filter", "d1", 1.7, {"filter": 2, "relax": 2, "dft": 1}),
+        ("relax", "stable", 0.2, {"relax": 2, "confirm": 2, "dft": 1}),
+        ("filter", "d1", 1.7, {"filter": 2, "relax": 2, "confirm": 2, "dft": 1}),
+        ("relax", "check", "7net-l3i5", {"phases": 1, "hull": 1, "confirm": 2}),
     ):
         changed = edited(config, tmp_path / "changed.yaml", section, key, value)
         assert planned_jobs(tmp_path, config=changed) == {**expected, "report": 1, "all": 1}, key
