@@ -26,9 +26,8 @@ TRAINING_GPUS = training_gpus(config["training_gpus"])
 FILTER_PARTS = config["filter"]["parts"]
 RELAX = config["relax"]["enabled"]
 RELAX_PARTS = config["relax"]["parts"]
-CHECK = config["relax"][
-    "check"
-]  # the second potential of rule confirm (None: no check)
+# the second potential, which re-relaxes every S.U.N. crystal (None: no check)
+CHECK = config["relax"]["check"]
 RELAX_GPUS = 0 if config["relax"]["device"] == "cpu" else TRAINING_GPUS
 RUN = "results/{system}/{method}/seed{seed}"
 TRANSFER = "results/{system}/seed{seed}/transfer"
