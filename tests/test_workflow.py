@@ -353,9 +353,9 @@ def test_a_pair_without_folders_builds_relaxes_and_reports_its_prototypes(tmp_pa
     assert {"crystal", "methods", "seeds", "e_above_hull", "wt_h", "dh_kj_per_mol_h2", "release"} <= set(found)
     # relax.check: the second potential's own hull, and a verdict on every S.U.N. crystal
     check = pd.read_parquet(tmp_path / "results" / "FeTiH" / "check" / "hull.parquet")
-    assert (check["kind"] == "intermetallic").sum() == 21 and not np.allclose(
-        check.set_index("id").loc[hull["id"], "energy_per_atom"], hull["energy_per_atom"]
-    )
+    pairs = hull.merge(check, on=["id", "formula"], suffixes=("", "_check"))  # binary ids repeat per metal
+    assert (check["kind"] == "intermetallic").sum() == 21 and len(pairs) == len(hull) == len(check)
+    assert not np.allclose(pairs["energy_per_atom"], pairs["energy_per_atom_check"])  # another potential
     for method in ("crystalgan", "substitution"):
         run = tmp_path / "results" / "FeTiH" / method / "seed0"
         relaxed, confirmed = pd.read_parquet(run / "relaxed.parquet"), pd.read_parquet(run / "confirmed.parquet")
