@@ -89,18 +89,20 @@ def as_json(value):
     return shlex.quote(json.dumps(value, sort_keys=True))
 
 
-def relax_options(job):
-    """The relax keys ``job`` reads (crystalgan.config.RELAX_KEYS), as one JSON argument."""
-    return as_json({key: config["relax"][key] for key in RELAX_KEYS[job]})
+def relax_options(job, **changes):
+    """The relax keys ``job`` reads (crystalgan.config.RELAX_KEYS), with ``changes``, as one
+    JSON argument."""
+    return as_json(
+        {**{key: config["relax"][key] for key in RELAX_KEYS[job]}, **changes}
+    )
 
 
 def hull_options(job, hull):
     """The relax keys of the hull or phases ``job`` of one ``hull``: "hull", relaxed with
     relax.potential, or "check", with relax.check."""
-    options = {key: config["relax"][key] for key in RELAX_KEYS[job]}
     if hull == "check":
-        options["potential"] = config["relax"]["check"]
-    return as_json(options)
+        return relax_options(job, potential=CHECK)
+    return relax_options(job)
 
 
 def baseline_compositions(wildcards):

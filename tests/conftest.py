@@ -49,6 +49,17 @@ def domain(folder: Path, name: str) -> tuple[Path, Path]:
     return Path(folder) / f"{name}.npy", Path(folder) / f"{name}_counts.npy"
 
 
+def encode_shipped(root: Path, a: str, b: str) -> Path:
+    """The shipped ``a``-H and ``b``-H prototypes curated and encoded below ``root``; the encoded folder."""
+    from crystalgan.data.curate import curate
+    from crystalgan.data.encoding import encode
+
+    curate(SHIPPED / f"{a}H", SHIPPED / f"{b}H", a, b, root / "cur", CURATE_OPTIONS)
+    cur = root / "cur"
+    encode(cur / "AH.parquet", cur / "BH.parquet", cur / "pairs.parquet", root / "enc", f"{a}{b}H", a, b)
+    return root / "enc"
+
+
 @pytest.fixture(scope="session")
 def pdni_hull(tmp_path_factory):
     """The hull stage on five Pd-H and five Ni-H prototypes, relaxed with CHGNet (few steps)."""

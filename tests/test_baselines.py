@@ -11,13 +11,11 @@ from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Lattice
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-from conftest import CURATE_OPTIONS, SHIPPED, domain
+from conftest import domain, encode_shipped
 from crystalgan.core.artifacts import MAX_ATOMS, read_json, read_structures
 from crystalgan.core.compositions import ENUMERATED, H_PER_METAL, MAX_CELL_ATOMS, FormulaUnit, parse_formula
 from crystalgan.core.structures import decode_structure
 from crystalgan.data.baselines import baseline
-from crystalgan.data.curate import curate
-from crystalgan.data.encoding import encode
 from crystalgan.data.prototypes import hydride_volume
 from crystalgan.data.ternary_types import decorations, ternary_types
 
@@ -25,11 +23,7 @@ from crystalgan.data.ternary_types import decorations, ternary_types
 @pytest.fixture(scope="module")
 def encoded(tmp_path_factory):
     """The encoded Mg-H and Ti-H binaries of the shipped data."""
-    root = tmp_path_factory.mktemp("baselines")
-    curate(SHIPPED / "MgH", SHIPPED / "TiH", "Mg", "Ti", root / "cur", CURATE_OPTIONS)
-    cur = root / "cur"
-    encode(cur / "AH.parquet", cur / "BH.parquet", cur / "pairs.parquet", root / "enc", "MgTiH", "Mg", "Ti")
-    return root / "enc"
+    return encode_shipped(tmp_path_factory.mktemp("baselines"), "Mg", "Ti")
 
 
 def _baseline(enc, method, out, samples, seed=0, **units):

@@ -4,10 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import CURATE_OPTIONS, GEOMETRY, SHIPPED, TRAIN_OPTIONS, domain
+from conftest import GEOMETRY, TRAIN_OPTIONS, domain, encode_shipped
 from crystalgan.core.artifacts import LOSSES, RUN_KEY, read_run, read_structures, read_table
-from crystalgan.data.curate import curate
-from crystalgan.data.encoding import encode
 from crystalgan.data.transfer import transfer
 from crystalgan.gan.augment import augment
 from crystalgan.gan.losses import box_loss, critic_loss, gradient_penalty
@@ -21,11 +19,7 @@ from crystalgan.settings import Geometry, Train
 
 @pytest.fixture(scope="module")
 def encoded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("enc")
-    curate(SHIPPED / "PdH", SHIPPED / "NiH", "Pd", "Ni", root / "cur", CURATE_OPTIONS)
-    cur = root / "cur"
-    encode(cur / "AH.parquet", cur / "BH.parquet", cur / "pairs.parquet", root / "enc", "PdNiH", "Pd", "Ni")
-    return root / "enc"
+    return encode_shipped(tmp_path_factory.mktemp("enc"), "Pd", "Ni")
 
 
 def _data(encoded):

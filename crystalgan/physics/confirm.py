@@ -50,9 +50,9 @@ def confirm(relaxed: Path, hull: Path, *, out: Path, settings: Relax, threads: i
     table = read_table(relaxed, RELAXED)
     references = read_table(hull, HULL)
     diagram = phase_diagram(references)
-    matcher = Matcher(s for _, _, s in known_phases(references))
     sun = table[table["sun"]]
     relaxer = Relaxer(settings, threads) if len(sun) else None
+    matcher = Matcher(s for _, _, s in known_phases(references)) if len(sun) else None
     rows = []
     for n, (_, row) in enumerate(sun.iterrows(), start=1):
         result = relaxer.relax(structure_from_row(row))
@@ -88,8 +88,8 @@ def confirm(relaxed: Path, hull: Path, *, out: Path, settings: Relax, threads: i
             settings.potential,
             "" if rows[-1]["confirmed"] else f": not confirmed ({why_not(rows[-1], settings.stable)})",
         )
-    df = pd.DataFrame(rows, columns=CONFIRMED.names).astype({"relaxed": bool, "converged": bool})
-    df = df.astype({"unique": bool, "novel": bool, "confirmed": bool})
+    flags = ("relaxed", "converged", "unique", "novel", "confirmed")
+    df = pd.DataFrame(rows, columns=CONFIRMED.names).astype(dict.fromkeys(flags, bool))
     write_table(df, out, CONFIRMED, {**run, "potential": settings.potential}, cpu={"confirm": cpu_seconds()})
     share = f"{df['confirmed'].mean():.0%}" if len(df) else "none"
     log.info("%d of %d S.U.N. crystals confirmed by %s (%s)", df["confirmed"].sum(), len(df), settings.potential, share)
