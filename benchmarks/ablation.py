@@ -16,9 +16,9 @@ defaults before issue #13, without augmentation), whatever the defaults are now;
 also runs the substitution and random baselines, in the same run.
 
 The first variant's curated and encoded data and hull are linked into the others' work
-folders, and so are its stage-1 models and transfer sets where a variant leaves stage 1
-alone, so that every variant is charged the same stage 1 and hull (their CPU seconds come
-from the linked tables) and nothing is computed twice.
+folders, and so are its stage-1 models where a variant leaves stage 1 alone, and its transfer
+sets where it leaves the transfer alone too, so that every variant is charged the same stage 1
+and hull (their CPU seconds come from the linked tables) and nothing is computed twice.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ VARIANTS = {
     "windows": {"geometry": {"target": "data"}},
     "merge": {"generate": {"merge": 1.0}},
     "augment": {"train": {"augment": ["translate", "rotate", "permute"]}},
+    "ternaries": {"transfer": {"ternaries": "all"}},  # issue #24: the ternary library in stage 2
 }
 
 
@@ -72,7 +73,7 @@ def overrides(name: str) -> dict:
 
 
 def keeps_stage1(change: dict) -> bool:
-    """Whether a variant's config leaves stage 1 (and the transfer sets) as ``none`` makes them."""
+    """Whether a variant's config leaves stage 1 as ``none`` makes it."""
     train = {k: v for k, v in change.get("train", {}).items() if NONE["train"].get(k, object()) != v}
     return set(train) <= {"lambdas"} and set(train.get("lambdas", {})) <= set(STAGE2_LAMBDAS)
 
@@ -113,7 +114,8 @@ def run_variant(name: str, args, first: Path | None) -> pd.DataFrame:
     if first is not None:  # reuse what the variant does not change
         shared = ["curated", "encoded", "hull"]
         if keeps_stage1(change):
-            shared += [f"seed{s}" for s in args.seeds]
+            shared += [f"seed{s}/stage1" for s in args.seeds]
+            shared += [f"seed{s}/transfer" for s in args.seeds if "transfer" not in change]
         for folder in shared:
             if (first / "results" / system / folder).exists():
                 link(first / "results" / system / folder, work / "results" / system / folder)

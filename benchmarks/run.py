@@ -249,14 +249,15 @@ def bench_generation(work: Path) -> None:
     print("filter log:", " | ".join(line.split(": ", 1)[-1] for line in done.stderr.splitlines() if " INFO " in line))
 
 
-def snakemake(workdir: Path, *args) -> float:
+def snakemake(workdir: Path, *args) -> tuple[float, str]:
+    """Wall seconds and standard output of one Snakemake call."""
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(workdir), *args]
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True)
-    return time.perf_counter() - t0
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return time.perf_counter() - t0, done.stdout
 
 
-def bench_workflow(work: Path, full: bool) -> None:
+def bench_workflow(work: Path, full: bool, potentials: list[str]) -> None:
     print("\n## Workflow")
     big = work / "big_config"
     big.mkdir()
@@ -271,24 +272,29 @@ def bench_workflow(work: Path, full: bool) -> None:
         for i in range(10)
     ]
     (big / "config.yaml").write_text(yaml.safe_dump({"systems": systems, "seeds": [0, 1, 2, 3, 4]}))
-    seconds = snakemake(big, "--configfile", str(big / "config.yaml"), "-n", "--quiet")
-    jobs = 10 * (2 + 5 * 13 + 1 + 5 * 4) + 2  # per system: curate, encode, 5 x 13 GAN jobs, hull, 5 x 4 relax
-    print(f"dry-run of 10 systems x 4 methods x 5 seeds ({jobs} jobs): {seconds:.1f} s")
+    seconds, out = snakemake(big, "--configfile", str(big / "config.yaml"), "-n", "--quiet", "rules", "host")
+    jobs = re.search(r"^total\s+(\d+)", out, re.M).group(1)
+    n_methods = len(DEFAULTS["methods"])
+    print(f"dry-run of 10 systems x {n_methods} methods x 5 seeds ({jobs} jobs): {seconds:.1f} s")
     if not full:
         return
     command = ("--cores", "8", "--resources", "gpu=1")  # the README's
     walls = {}
-    for name, extra in (("without relaxation", {"relax": {"enabled": False}}), ("default", {})):
+    variants = [("without relaxation", {"relax": {"enabled": False}}), ("default", {})]
+    variants += [(f"default with {p}", {"relax": {"potential": p}}) for p in potentials]
+    for name, extra in variants:
         default = work / name.replace(" ", "_")
         default.mkdir()
         for folder in ("resources", "workflow"):
             shutil.copytree(ROOT / folder, default / folder)
         (default / "extra.yaml").write_text(yaml.safe_dump(extra))
         configs = [str(default / "workflow" / "config.yaml"), str(default / "extra.yaml")]
-        walls[name] = snakemake(default, *command, "--configfile", *configs)
-        print(f"{name}: README command from clean (2 systems x 4 methods x 1 seed, 1000 epochs): {walls[name]:.0f} s")
-    ratio = walls["default"] / walls["without relaxation"]
-    print(f"default (relaxation on) / relax.enabled false, same run: {ratio:.2f}x")
+        walls[name], _ = snakemake(default, *command, "--configfile", *configs)
+        print(f"{name}: README command from clean (shipped config, 1000 epochs): {walls[name]:.0f} s")
+    for name, wall in walls.items():
+        if name != "without relaxation":
+            print(f"{name} / relax.enabled false, same run: {wall / walls['without relaxation']:.2f}x")
+    default = work / "default"
     per_rule: dict[str, list[float]] = {}
     timings = default / "logs" / "benchmarks"
     for tsv in sorted(timings.rglob("*.tsv")):
@@ -303,13 +309,19 @@ def bench_workflow(work: Path, full: bool) -> None:
     print("|---|---|---|---|")
     for rule, seconds in per_rule.items():
         print(f"| {rule} | {len(seconds)} | {min(seconds):.1f}-{max(seconds):.1f} | {sum(seconds):.1f} |")
-    t = snakemake(default, *command)
+    t, _ = snakemake(default, *command)
     print(f"no-op rerun (everything up to date): {t:.1f} s")
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--full", action="store_true", help="also run the default workflow from clean")
+    p.add_argument(
+        "--potential",
+        nargs="*",
+        default=[],
+        help="with --full, also run the default workflow with each of these relax.potential choices",
+    )
     p.add_argument(
         "--only",
         nargs="+",
@@ -329,7 +341,7 @@ def main() -> None:
         if "generation" in args.only:
             bench_generation(work)
         if "workflow" in args.only:
-            bench_workflow(work, args.full)
+            bench_workflow(work, args.full, args.potential)
 
 
 if __name__ == "__main__":

@@ -223,12 +223,19 @@ def transfer_arguments(p) -> None:
     _domain(p, "--rec-b", "stage 1's y_BHAB1.npy y_BHAB1_counts.npy")
     p.add_argument("--out", required=True, help="output folder: AHB_g.npy, BHA_g.npy, counts.json")
     p.add_argument("--mode", choices=MODES, default=DEFAULTS["transfer"]["mode"])
+    p.add_argument(
+        "--ternaries",
+        nargs="+",
+        default=[],
+        metavar="TYPE",
+        help="types of the ternary library (crystalgan/data/ternary_types.yaml), or all, put first in both sets",
+    )
 
 
 def transfer(args) -> None:
     from crystalgan.data.transfer import transfer as run
 
-    run(args.meta, args.ah, args.bh, args.rec_a, args.rec_b, Path(args.out), args.mode)
+    run(args.meta, args.ah, args.bh, args.rec_a, args.rec_b, Path(args.out), args.mode, args.ternaries)
 
 
 # ------------------------------------------------------------------ train-stage2

@@ -114,6 +114,14 @@ def baseline_compositions(wildcards):
     return "--compositions " + " ".join(chosen)
 
 
+def transfer_ternaries():
+    """--ternaries of the transfer job: the library types transfer.ternaries names, if any."""
+    chosen = config["transfer"]["ternaries"]
+    if not chosen:
+        return ""
+    return "--ternaries " + (chosen if isinstance(chosen, str) else " ".join(chosen))
+
+
 def stage1_options(train):
     """The train section without the stage-2 weights, so changing them leaves stage 1 alone."""
     lambdas = {k: v for k, v in train["lambdas"].items() if k not in STAGE2_LAMBDAS}

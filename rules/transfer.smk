@@ -21,7 +21,8 @@ rule transfer:
         runtime=10,
     params:
         mode=config["transfer"]["mode"],
+        ternaries=transfer_ternaries(),
     shell:
         "crystalgan transfer --meta {input.meta} --ah {input.ah} --bh {input.bh}"
         " --rec-a {input.rec_a} --rec-b {input.rec_b} --out $(dirname {output.counts})"
-        " --mode {params.mode} > {log} 2>&1"
+        " --mode {params.mode} {params.ternaries} > {log} 2>&1"

@@ -46,7 +46,7 @@ def test_validate_fills_the_defaults_snakemake_validate_fills():
             {"transfer": {"moed": "split", "xyz": 1}},
             "config: transfer.moed: unknown key (did you mean 'mode'?)",
         ),
-        ({"transfer": {"xyz": 1}}, "config: transfer.xyz: unknown key (valid keys: mode)"),
+        ({"transfer": {"xyz": 1}}, "config: transfer.xyz: unknown key (valid keys: mode, ternaries)"),
         (
             {"systems": [{**PROTOTYPE_SYSTEM, "Ah": "folder"}]},
             "config: systems[0].Ah: unknown key (did you mean 'AH'?)",
@@ -154,3 +154,22 @@ def test_bad_compositions_are_refused_in_one_line_naming_the_key(compositions, m
 def test_compositions_default_to_the_enumeration_and_take_formula_units():
     assert validate(config_with())["generate"]["compositions"] == "enumerated"
     check(validate(config_with(generate={"compositions": ["A2BH6", "AB2H4", "ABH3"]})))
+
+
+@pytest.mark.parametrize(
+    "ternaries,message",
+    [
+        (["perovskite", "spinel"], "transfer.ternaries: ternary structure types ['spinel'] are not in ternary_types"),
+        ("every", "config: transfer.ternaries: 'every' is not 'all' or an array"),
+    ],
+)
+def test_bad_ternary_types_are_refused_in_one_line_naming_the_key(ternaries, message):
+    with pytest.raises(ConfigError) as raised:
+        check(validate(config_with(transfer={"ternaries": ternaries})))
+    assert str(raised.value).startswith(message) and "\n" not in str(raised.value)
+
+
+def test_ternary_types_default_to_none_and_take_names_or_all():
+    assert validate(config_with())["transfer"]["ternaries"] == []
+    check(validate(config_with(transfer={"ternaries": ["perovskite", "NaAlH4"]})))
+    check(validate(config_with(transfer={"ternaries": "all"})))

@@ -62,15 +62,15 @@ def binaries(tmp_path):
     return files
 
 
-def run(binaries, out, mode):
+def run(binaries, out, mode, ternaries=()):
     b = binaries
-    summary = transfer(b["meta"], b["ah"], b["bh"], b["rec_a"], b["rec_b"], out, mode)
+    summary = transfer(b["meta"], b["ah"], b["bh"], b["rec_a"], b["rec_b"], out, mode, ternaries)
     return summary, read_structures(*domain(out, "AHB_g")), read_structures(*domain(out, "BHA_g"))
 
 
 def test_stack_keeps_every_metal_and_adds_every_generated_one(binaries, tmp_path):
     summary, (x, c), (y, cy) = run(binaries, tmp_path / "tr", "stack")
-    assert summary["AHB_g"] == {"structures": 2, "skipped": 0} and summary["mode"] == "stack"
+    assert summary["AHB_g"] == {"structures": 2, "skipped": 0, "library": 0} and summary["mode"] == "stack"
     assert c.tolist() == [[1, 2, 2], [1, 1, 1]]
     np.testing.assert_allclose(x[0, 2, :2], [[0, 0, 0], [2, 2, 0]])  # A sites kept
     np.testing.assert_allclose(x[0, 3, :2], [[0.2, 0, 0], [2.3, 2, 0]], atol=1e-6)  # B from y_BHAB1[0]
@@ -111,9 +111,33 @@ def test_structures_that_do_not_fit_are_skipped_and_counted(binaries, tmp_path):
     c[1, 0] = 10  # 10 H in a one-metal cell: doubling it makes 20 H, more than 18
     binaries["ah"] = write_domain(tmp_path / "big", "AH", list(zip(x, c)))
     summary, (x, _), _ = run(binaries, tmp_path / "tr", "split")
-    assert summary["AHB_g"] == {"structures": 1, "skipped": 1} and len(x) == 1
+    assert summary["AHB_g"] == {"structures": 1, "skipped": 1, "library": 0} and len(x) == 1
 
 
 def test_unknown_mode_is_refused(binaries, tmp_path):
     with pytest.raises(ValueError, match="unknown transfer mode 'swap'"):
         run(binaries, tmp_path / "tr", "swap")
+
+
+def test_ternary_types_come_first_with_the_metals_in_both_roles(binaries, tmp_path):
+    from crystalgan.core.structures import decode_structure
+
+    summary, (x, c), (_, cy) = run(binaries, tmp_path / "tr", "split", ["perovskite", "K2PtCl6"])
+    assert summary["ternaries"] == ["perovskite", "K2PtCl6"]
+    assert summary["AHB_g"] == {"structures": 4, "skipped": 0, "library": 2}
+    # counts (n_H, n_Pd, n_Ni): role A (the K2PtCl6 type's 2 per unit) is Pd in AHB_g, Ni in BHA_g
+    assert c[:2].tolist() == [[3, 1, 1], [6, 2, 1]] and cy[:2].tolist() == [[3, 1, 1], [6, 1, 2]]
+    assert c[2:].tolist() == [[1, 1, 1], [2, 1, 1]]  # then the transferred binaries, as without
+    k2ptcl6 = decode_structure(x[1], c[1], "Pd", "Ni")
+    assert k2ptcl6.get_space_group_info()[1] == 225
+    ni_h = [n.nn_distance for n in k2ptcl6.get_neighbors(k2ptcl6[[s.specie.symbol for s in k2ptcl6].index("Ni")], 2.0)]
+    assert len(ni_h) == 6  # the NiH6 octahedron
+
+
+def test_all_takes_the_whole_library_and_an_unknown_type_is_refused(binaries, tmp_path):
+    from crystalgan.data.ternary_types import ternary_types
+
+    summary, (x, _), _ = run(binaries, tmp_path / "all", "split", "all")
+    assert summary["ternaries"] == [t.name for t in ternary_types()] and len(x) == len(ternary_types()) + 2
+    with pytest.raises(ValueError, match=r"\['spinel'\] are not in ternary_types.yaml"):
+        run(binaries, tmp_path / "bad", "split", ["perovskite", "spinel"])

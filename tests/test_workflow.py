@@ -241,6 +241,15 @@ def test_single_stage_reruns(finished_run, tmp_path):
         "report": 1,
         "all": 1,
     }
+    changed = small_config(tmp_path, transfer={"ternaries": ["perovskite"]})  # stage 1 and discogan stay
+    assert planned_jobs(finished_run, config=changed) == {
+        "transfer": 1,
+        "train_stage2": 3,
+        "generate": 3,
+        "filter": 3,
+        "report": 1,
+        "all": 1,
+    }
     assert planned_jobs(finished_run, "--forcerun", "generate") == {"generate": 4, "filter": 4, "report": 1, "all": 1}
     changed = small_config(tmp_path, filter={"parts": 3})  # scatter the filter: 3 parts per run
     assert planned_jobs(finished_run, config=changed) == {"filter_part": 12, "filter": 4, "report": 1, "all": 1}

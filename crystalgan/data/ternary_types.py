@@ -21,8 +21,10 @@ import yaml
 from pymatgen.core import Lattice, Structure
 
 from crystalgan.data.prototypes import hydride_volume
+from crystalgan.errors import InputError
 
 LIBRARY = Path(__file__).with_name("ternary_types.yaml")
+ALL = "all"  # every type of the library
 
 
 @dataclass(frozen=True)
@@ -85,3 +87,13 @@ def decorations(metal_a: str, metal_b: str) -> list[tuple[TernaryType, Structure
         for t in ternary_types()
         for first, second in ((metal_a, metal_b), (metal_b, metal_a))
     ]
+
+
+def select(names: list[str] | str) -> list[TernaryType]:
+    """The types called ``names`` (or every type for ``"all"``), in the library's order."""
+    known = {t.name: t for t in ternary_types()}
+    if names == ALL or list(names) == [ALL]:
+        return list(known.values())
+    if unknown := [n for n in names if n not in known]:
+        raise InputError(f"ternary structure types {unknown} are not in {LIBRARY.name} (one of {', '.join(known)})")
+    return [t for t in known.values() if t.name in names]

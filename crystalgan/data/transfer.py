@@ -6,6 +6,11 @@ fractional coordinates. BHA_g is the mirror image. ``stack`` mode (the paper's) 
 A atoms and adds all B atoms, which puts them almost on the same sites; ``split`` mode
 (default) gives every other metal site to the other metal, placed at the nearest generated
 position, and doubles one-metal cells first so that both metals fit.
+
+With ``ternaries``, types of the ternary library (:mod:`crystalgan.data.ternary_types`)
+decorated with the system's metals come first in both sets: role A given to metal A in AHB_g,
+to metal B in BHA_g. The stage-2 generators keep the atom counts of their input, so these are
+the only way for them to reach the library's compositions.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from crystalgan.core.artifacts import (
     write_json,
     write_structures,
 )
+from crystalgan.core.structures import encode_structure
+from crystalgan.data.ternary_types import select
 from crystalgan.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -36,11 +43,21 @@ MODES = ("split", "stack")
 Domain = tuple[Path, Path]  # tensors [N, 4, 18, 3] and counts [N, 3] of encoded structures
 
 
-def transfer(meta: Path, ah: Domain, bh: Domain, rec_a: Domain, rec_b: Domain, out: Path, mode: str) -> dict:
+def transfer(
+    meta: Path,
+    ah: Domain,
+    bh: Domain,
+    rec_a: Domain,
+    rec_b: Domain,
+    out: Path,
+    mode: str,
+    ternaries: list[str] | str = (),
+) -> dict:
     """Write ``out/{AHB_g,BHA_g}.npy`` (+ counts) and ``counts.json``; return the counts.
 
     ``ah``, ``bh`` are the encoded binaries (partners from ``meta``), ``rec_a`` and ``rec_b``
-    stage 1's cycle outputs x_AHBA1 and y_BHAB1.
+    stage 1's cycle outputs x_AHBA1 and y_BHAB1; ``ternaries`` the names of library types
+    (or "all") decorated with the two metals and put first in both sets.
     """
     if mode not in MODES:
         raise InputError(f"unknown transfer mode {mode!r} (one of {', '.join(MODES)})")
@@ -49,13 +66,16 @@ def transfer(meta: Path, ah: Domain, bh: Domain, rec_a: Domain, rec_b: Domain, o
     xb, cb = read_structures(*bh)
     rec_a, _ = read_structures(*rec_a)
     rec_b, _ = read_structures(*rec_b)
-    summary = {"mode": mode}
+    types = select(ternaries) if ternaries else []
+    a, b = meta["A"], meta["B"]
+    summary = {"mode": mode, "ternaries": [t.name for t in types]}
     sides = (
-        ("AHB_g", xa, ca, A_SLOT, rec_b, cb, B_SLOT, meta["partner"]["AH"]),
-        ("BHA_g", xb, cb, B_SLOT, rec_a, ca, A_SLOT, meta["partner"]["BH"]),
+        ("AHB_g", xa, ca, A_SLOT, rec_b, cb, B_SLOT, meta["partner"]["AH"], (a, b)),
+        ("BHA_g", xb, cb, B_SLOT, rec_a, ca, A_SLOT, meta["partner"]["BH"], (b, a)),
     )
-    for name, host, hc, host_slot, donor, dc, guest_slot, partner in sides:
-        xs, cs, skipped = [], [], 0
+    for name, host, hc, host_slot, donor, dc, guest_slot, partner, roles in sides:
+        library = [encode_structure(t.structure(*roles), a, b) for t in types]
+        xs, cs, skipped = [x for x, _ in library], [c for _, c in library], 0
         for i, j in enumerate(partner):
             made = fill(host[i], hc[i], host_slot, donor[j], dc[j], guest_slot, mode)
             if made is None:
@@ -64,8 +84,14 @@ def transfer(meta: Path, ah: Domain, bh: Domain, rec_a: Domain, rec_b: Domain, o
             xs.append(made[0])
             cs.append(made[1])
         write_structures(np.asarray(xs, np.float32), np.asarray(cs, np.int32), Path(out) / f"{name}.npy")
-        summary[name] = {"structures": len(xs), "skipped": skipped}
-        log.info("%s: %d ternary training structures (%d skipped: too many atoms to fit)", name, len(xs), skipped)
+        summary[name] = {"structures": len(xs), "skipped": skipped, "library": len(library)}
+        log.info(
+            "%s: %d ternary training structures (%d of the ternary library; %d skipped: too many atoms to fit)",
+            name,
+            len(xs),
+            len(library),
+            skipped,
+        )
     write_json(summary, Path(out) / "counts.json")
     return summary
 

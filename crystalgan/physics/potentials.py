@@ -8,8 +8,9 @@ network: CHGNet (PyPI ``chgnet``, Deng et al., Nat. Mach. Intell. 5, 1031 (2023)
 7net-l3i5. benchmarks/fidelity.py compares them with experiment. This module is imported only
 by the relaxation stages, which run in their own processes: torch and TensorFlow never share one.
 
-Relaxation is an ASE optimizer (``relax.optimizer``: LBFGS by default, which needs about 40%
-fewer CPU seconds than FIRE for the same energies on the shipped prototypes) on the atoms
+Relaxation is an ASE optimizer (``relax.optimizer``: BFGS by default; LBFGS left two of the
+42 intermetallic references of Pd-Ni and Mg-Ti at the step limit, 0.5 and 1.2 eV/atom above
+the minimum BFGS reaches in 15 steps, benchmarks/optimizers.py) on the atoms
 and, for crystals, on the cell through ``FrechetCellFilter``, until every force is below
 ``fmax`` or ``steps`` are spent. Whatever
 goes wrong becomes the ``reason`` of the result, never an exception: the potential raising,
@@ -35,7 +36,7 @@ from crystalgan.settings import Relax
 log = logging.getLogger(__name__)
 
 INSTALL = "pip install -e '.[relax]' (or snakemake --sdm conda, envs/relax.yaml)"
-OPTIMIZERS = ("LBFGS", "BFGS", "FIRE")  # ASE optimizers a relaxation can use
+OPTIMIZERS = ("BFGS", "LBFGS", "FIRE")  # ASE optimizers a relaxation can use
 DEVICES = ("auto", "cpu", "cuda")  # where the potential runs; auto: cuda where torch sees a GPU
 # Two atoms closer than this fraction of the sum of their covalent radii (Cordero et al., Dalton
 # Trans. 2008, 2832; pymatgen's CovalentRadius) have collapsed: metal-H 0.75 A where bonds are
