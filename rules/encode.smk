@@ -23,9 +23,10 @@ rule encode:
         mem_mb=2000,
         runtime=10,
     params:
+        system=lambda w: w.system,
         a=lambda w: system(w)["A"],
         b=lambda w: system(w)["B"],
     shell:
         "crystalgan encode --ah {input.ah} --bh {input.bh} --pairs {input.pairs}"
-        " --out $(dirname {output.ah}) --system {wildcards.system} --a {params.a} --b {params.b}"
+        " --out $(dirname {output.ah}) --system {params.system} --a {params.a} --b {params.b}"
         " > {log} 2>&1"

@@ -20,12 +20,13 @@ rule phases:
         mem_mb=4000,
         runtime=60,
     params:
+        system=lambda w: w.system,
         a=lambda w: system(w)["A"],
         b=lambda w: system(w)["B"],
         known=lambda w, input: f"--known {input.known}" if input.known else "",
         options=lambda w: hull_options("phases", w.hull),
     shell:
-        "crystalgan phases --system {wildcards.system} --a {params.a} --b {params.b} {params.known}"
+        "crystalgan phases --system {params.system} --a {params.a} --b {params.b} {params.known}"
         " --options {params.options} --out {output} --threads {threads} > {log} 2>&1"
 
 
@@ -47,10 +48,11 @@ rule hull:
         mem_mb=4000,
         runtime=60,
     params:
+        system=lambda w: w.system,
         a=lambda w: system(w)["A"],
         b=lambda w: system(w)["B"],
         options=lambda w: hull_options("hull", w.hull),
     shell:
-        "crystalgan hull --ah {input.ah} --bh {input.bh} --phases {input.phases} --system {wildcards.system}"
+        "crystalgan hull --ah {input.ah} --bh {input.bh} --phases {input.phases} --system {params.system}"
         " --a {params.a} --b {params.b} --options {params.options}"
         " --out {output} --threads {threads} > {log} 2>&1"

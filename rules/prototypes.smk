@@ -1,7 +1,9 @@
 # The prototype library of a metal that a system names without a folder of its binaries,
 # relaxed with the potential when relaxation is enabled. Eligible for the between-workflow
 # cache with cache: true, so without a benchmark file (as rules/curate.smk): the last line
-# of its log gives its wall and CPU seconds and peak memory.
+# of its log gives its wall and CPU seconds and peak memory. The cache's hash covers the rule's
+# shell command unformatted and its params, not its wildcards: every value a cacheable job
+# takes from a wildcard is passed as a param (here the metal).
 rule prototypes:
     output:
         directory("results/prototypes/{metal}H"),
@@ -16,7 +18,8 @@ rule prototypes:
         mem_mb=4000,
         runtime=60,
     params:
+        metal=lambda w: w.metal,
         relax=prototype_relaxation(),
     shell:
-        "crystalgan prototypes --metal {wildcards.metal} --out $(dirname {output})"
+        "crystalgan prototypes --metal {params.metal} --out $(dirname {output})"
         " {params.relax} --threads {threads} > {log} 2>&1"

@@ -30,8 +30,9 @@ rule train_stage1:
     params:
         options=as_json(stage1_options(config["train"])),
         checkpoints="results/{system}/seed{seed}/checkpoints/stage1",
+        seed=lambda w: w.seed,
     shell:
         "crystalgan train-stage1 --ah {input.ah} --bh {input.bh} --meta {input.meta}"
         " --out $(dirname {output.model})"
         " --checkpoints {params.checkpoints} --options {params.options}"
-        " --seed {wildcards.seed} --threads {threads} > {log} 2>&1"
+        " --seed {params.seed} --threads {threads} > {log} 2>&1"

@@ -452,6 +452,20 @@ def test_between_workflow_cache_reuses_curation_encoding_and_stage1(tmp_path):
     assert model.is_symlink() and Path(os.readlink(model)).parent == tmp_path / "cache"
     first, second = (results(tmp_path / n / "results/report/table2.csv") for n in ("first", "second"))
     pd.testing.assert_frame_equal(first, second)
+    # The cache's hash covers params, not wildcards: each metal's prototype library is its own,
+    # and a system of another name does not take the first one's encoding (meta.json names it).
+    workdir = tmp_path / "third"
+    workdir.mkdir()
+    renamed = {"name": "TiMgH", "A": "Mg", "B": "Ti", "AH": str(SHIPPED / "MgH"), "BH": str(SHIPPED / "TiH")}
+    systems = [{"name": "FeTiH", "A": "Fe", "B": "Ti"}, renamed]
+    config = small_config(workdir, systems=systems, methods=["discogan"], cache=True)
+    cmd = SNAKEMAKE + ["-d", str(workdir), "--configfile", str(config), "--cores", "2", "--cache"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for metal in ("Fe", "Ti"):
+        folder = workdir / "results" / "prototypes" / f"{metal}H"
+        assert {str(e) for f in folder.glob("*.vasp") for e in Structure.from_file(f).composition} == {metal, "H"}
+    assert json.loads((workdir / "results/TiMgH/encoded/meta.json").read_text())["system"] == "TiMgH"
 
 
 def test_conda_envs_pin_the_same_versions_as_pyproject():
