@@ -287,7 +287,7 @@ def test_failures_are_rows_with_reasons():
     # A strongly repulsive pair potential blows the cell up: stopped as soon as it leaves the bounds.
     blowing = relax(
         Structure(Lattice.cubic(3.0), ["Pd", "H"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
-        LennardJones(sigma=5.0, epsilon=1.0, rc=12.0),
+        LennardJones(sigma=7.0, epsilon=1.0, rc=16.0),
         0.01,
         200,
     )
