@@ -11,10 +11,12 @@ from crystalgan.config import (
     validate,
 )
 from crystalgan.core.compositions import ENUMERATION
+from crystalgan.data.ternary_types import check_selection
 from crystalgan.methods import BASELINES, GENERATORS, METHODS, STAGE2
 
 validate(config)
 check(config)
+check_selection(config["transfer"]["ternaries"], "transfer.ternaries")
 
 SYSTEMS = {s["name"]: s for s in config["systems"]}
 RUN_STAGE2 = [m for m in config["methods"] if m in STAGE2]

@@ -120,6 +120,7 @@ def test_every_metal_with_an_atomic_radius_passes_with_the_distance_loss():
         ({"train": {"epochs": 3.0}}, "config: train.epochs: 3.0 is not of type 'integer'"),
         ({"relax": {"max_per_run": "every"}}, "config: relax.max_per_run: 'every' is not an integer >= 1 or 'all'"),
         ({"seeds": [0, 4294967296]}, "config: seeds[1]: 4294967296 is greater than the maximum of 4294967295"),
+        ({"transfer": {"ternaries": ["spinel"]}}, "transfer.ternaries: ternary structure types ['spinel'] are not in"),
         (
             {"systems": [{"name": "PdCmH", "A": "Pd", "B": "Cm"}], "geometry": {"distance": {"inter": 3.5}}},
             "systems[0].B: system 'PdCmH': the distance loss (geometry.distance) needs the atomic radius of Cm",
@@ -164,12 +165,17 @@ def test_compositions_default_to_the_enumeration_and_take_formula_units():
     ],
 )
 def test_bad_ternary_types_are_refused_in_one_line_naming_the_key(ternaries, message):
+    from crystalgan.data.ternary_types import check_selection
+
     with pytest.raises(ConfigError) as raised:
-        check(validate(config_with(transfer={"ternaries": ternaries})))
+        config = validate(config_with(transfer={"ternaries": ternaries}))
+        check_selection(config["transfer"]["ternaries"], "transfer.ternaries")
     assert str(raised.value).startswith(message) and "\n" not in str(raised.value)
 
 
 def test_ternary_types_default_to_none_and_take_names_or_all():
+    from crystalgan.data.ternary_types import check_selection
+
     assert validate(config_with())["transfer"]["ternaries"] == []
-    check(validate(config_with(transfer={"ternaries": ["perovskite", "NaAlH4"]})))
-    check(validate(config_with(transfer={"ternaries": "all"})))
+    for chosen in (["perovskite", "NaAlH4"], "all", []):
+        check_selection(validate(config_with(transfer={"ternaries": chosen}))["transfer"]["ternaries"], "t")

@@ -241,12 +241,13 @@ def test_single_stage_reruns(finished_run, tmp_path):
         "report": 1,
         "all": 1,
     }
-    changed = small_config(tmp_path, transfer={"ternaries": ["perovskite"]})  # stage 1 and discogan stay
+    # stage 1 and discogan's candidates stay; every filter judges novelty against the stage-2 sets
+    changed = small_config(tmp_path, transfer={"ternaries": ["perovskite"]})
     assert planned_jobs(finished_run, config=changed) == {
         "transfer": 1,
         "train_stage2": 3,
         "generate": 3,
-        "filter": 3,
+        "filter": 4,
         "report": 1,
         "all": 1,
     }

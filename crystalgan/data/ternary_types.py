@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 from pymatgen.core import Lattice, Structure
 
+from crystalgan.config import ConfigError
 from crystalgan.data.prototypes import hydride_volume
 from crystalgan.errors import InputError
 
@@ -97,3 +98,11 @@ def select(names: list[str] | str) -> list[TernaryType]:
     if unknown := [n for n in names if n not in known]:
         raise InputError(f"ternary structure types {unknown} are not in {LIBRARY.name} (one of {', '.join(known)})")
     return [t for t in known.values() if t.name in names]
+
+
+def check_selection(names: list[str] | str, key: str) -> None:
+    """Raise ConfigError naming the config ``key`` where ``names`` are not types of the library."""
+    try:
+        select(names)
+    except InputError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
