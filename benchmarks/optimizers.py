@@ -48,15 +48,13 @@ def main() -> None:
     print("| structures | optimizer | converged | CPU s | steps (median, max) | stuck |")
     print("|---|---|---|---|---|---|")
     for name, structures in sets().items():
-        results = {}
+        results, cpu = {}, {}
         for optimizer in OPTIMIZERS:
             relaxer = Relaxer(Relax.of(potential=args.potential, optimizer=optimizer, device="cpu"), 1)
             t0 = time.process_time()
             results[optimizer] = [relaxer.relax(s) for s in structures]
-            results[optimizer + "_cpu"] = time.process_time() - t0
-        energy = np.array(
-            [[r.energy / len(s) if r.structure else np.nan for r, s in zip(results[o], structures)] for o in OPTIMIZERS]
-        )
+            cpu[optimizer] = time.process_time() - t0
+        energy = np.array([[r.energy_per_atom for r in results[o]] for o in OPTIMIZERS])  # NaN where failed
         best = np.nanmin(energy, axis=0)
         for k, optimizer in enumerate(OPTIMIZERS):
             done = results[optimizer]
@@ -64,7 +62,7 @@ def main() -> None:
             stuck = int(np.sum(~(energy[k] <= best + WORSE)))
             print(
                 f"| {name} ({len(structures)}) | {optimizer} | {sum(r.converged for r in done)} | "
-                f"{results[optimizer + '_cpu']:.1f} | {np.median(steps):.0f}, {max(steps)} | {stuck} |"
+                f"{cpu[optimizer]:.1f} | {np.median(steps):.0f}, {max(steps)} | {stuck} |"
             )
 
 

@@ -283,13 +283,13 @@ def bench_workflow(work: Path, full: bool, potentials: list[str]) -> None:
     variants = [("without relaxation", {"relax": {"enabled": False}}), ("default", {})]
     variants += [(f"default with {p}", {"relax": {"potential": p}}) for p in potentials]
     for name, extra in variants:
-        default = work / name.replace(" ", "_")
-        default.mkdir()
+        run = work / name.replace(" ", "_")
+        run.mkdir()
         for folder in ("resources", "workflow"):
-            shutil.copytree(ROOT / folder, default / folder)
-        (default / "extra.yaml").write_text(yaml.safe_dump(extra))
-        configs = [str(default / "workflow" / "config.yaml"), str(default / "extra.yaml")]
-        walls[name], _ = snakemake(default, *command, "--configfile", *configs)
+            shutil.copytree(ROOT / folder, run / folder)
+        (run / "extra.yaml").write_text(yaml.safe_dump(extra))
+        configs = [str(run / "workflow" / "config.yaml"), str(run / "extra.yaml")]
+        walls[name], _ = snakemake(run, *command, "--configfile", *configs)
         print(f"{name}: README command from clean (shipped config, 1000 epochs): {walls[name]:.0f} s")
     for name, wall in walls.items():
         if name != "without relaxation":

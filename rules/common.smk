@@ -22,7 +22,9 @@ SYSTEMS = {s["name"]: s for s in config["systems"]}
 RUN_STAGE2 = [m for m in config["methods"] if m in STAGE2]
 # The cache directive of prototypes, curate, encode, train_stage1 and hull: with cache: true
 # they are eligible for Snakemake's between-workflow cache (snakemake --cache,
-# SNAKEMAKE_OUTPUT_CACHE), their hashes leaving out the software environment.
+# SNAKEMAKE_OUTPUT_CACHE), their hashes leaving out the software environment. The hash covers a
+# rule's shell command before its wildcards are filled in, its params and its inputs, not the
+# wildcards: every value a cacheable job takes from a wildcard is passed as a param.
 CACHE_MODE = "omit-software" if config["cache"] else False
 TRAINING_GPUS = training_gpus(config["training_gpus"])
 FILTER_PARTS = config["filter"]["parts"]

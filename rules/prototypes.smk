@@ -1,9 +1,8 @@
 # The prototype library of a metal that a system names without a folder of its binaries,
 # relaxed with the potential when relaxation is enabled. Eligible for the between-workflow
 # cache with cache: true, so without a benchmark file (as rules/curate.smk): the last line
-# of its log gives its wall and CPU seconds and peak memory. The cache's hash covers the rule's
-# shell command unformatted and its params, not its wildcards: every value a cacheable job
-# takes from a wildcard is passed as a param (here the metal).
+# of its log gives its wall and CPU seconds and peak memory. The metal is a param for the
+# cache's key (CACHE_MODE, rules/common.smk).
 rule prototypes:
     output:
         directory("results/prototypes/{metal}H"),

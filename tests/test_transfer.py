@@ -130,8 +130,8 @@ def test_ternary_types_come_first_with_the_metals_in_both_roles(binaries, tmp_pa
     assert c[2:].tolist() == [[1, 1, 1], [2, 1, 1]]  # then the transferred binaries, as without
     k2ptcl6 = decode_structure(x[1], c[1], "Pd", "Ni")
     assert k2ptcl6.get_space_group_info()[1] == 225
-    ni_h = [n.nn_distance for n in k2ptcl6.get_neighbors(k2ptcl6[[s.specie.symbol for s in k2ptcl6].index("Ni")], 2.0)]
-    assert len(ni_h) == 6  # the NiH6 octahedron
+    (ni,) = [site for site in k2ptcl6 if site.specie.symbol == "Ni"]
+    assert len(k2ptcl6.get_neighbors(ni, 2.0)) == 6  # the NiH6 octahedron
 
 
 def test_all_takes_the_whole_library_and_an_unknown_type_is_refused(binaries, tmp_path):

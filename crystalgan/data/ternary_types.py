@@ -14,6 +14,7 @@ model alone, which the binary prototypes relax away from, starts saline hydrides
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,9 +57,15 @@ class TernaryType:
         """The primitive cell with role A given to ``metal_a``, B to ``metal_b``, its volume the
         reference's times the ratio of their volume models (:func:`hydride_volume`)."""
         s = self.reference_cell(metal_a, metal_b).get_primitive_structure()
-        reference = self.reference_cell(*self.metals).get_primitive_structure()
-        s.scale_lattice(reference.volume * hydride_volume(s.composition) / hydride_volume(reference.composition))
+        volume, model = self.reference_volumes
+        s.scale_lattice(volume * hydride_volume(s.composition) / model)
         return s
+
+    @functools.cached_property
+    def reference_volumes(self) -> tuple[float, float]:
+        """The reference's primitive cell volume (measured) and its volume model (A^3)."""
+        reference = self.reference_cell(*self.metals).get_primitive_structure()
+        return reference.volume, hydride_volume(reference.composition)
 
 
 @functools.cache
@@ -90,7 +97,7 @@ def decorations(metal_a: str, metal_b: str) -> list[tuple[TernaryType, Structure
     ]
 
 
-def select(names: list[str] | str) -> list[TernaryType]:
+def select(names: Sequence[str] | str) -> list[TernaryType]:
     """The types called ``names`` (or every type for ``"all"``), in the library's order."""
     known = {t.name: t for t in ternary_types()}
     if names == ALL or list(names) == [ALL]:
@@ -100,7 +107,7 @@ def select(names: list[str] | str) -> list[TernaryType]:
     return [t for t in known.values() if t.name in names]
 
 
-def check_selection(names: list[str] | str, key: str) -> None:
+def check_selection(names: Sequence[str] | str, key: str) -> None:
     """Raise ConfigError naming the config ``key`` where ``names`` are not types of the library."""
     try:
         select(names)

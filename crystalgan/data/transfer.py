@@ -16,6 +16,7 @@ the only way for them to reach the library's compositions.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,7 @@ def transfer(
     rec_b: Domain,
     out: Path,
     mode: str,
-    ternaries: list[str] | str = (),
+    ternaries: Sequence[str] | str = (),
 ) -> dict:
     """Write ``out/{AHB_g,BHA_g}.npy`` (+ counts) and ``counts.json``; return the counts.
 

@@ -10,7 +10,7 @@ by the relaxation stages, which run in their own processes: torch and TensorFlow
 
 Relaxation is an ASE optimizer (``relax.optimizer``: BFGS by default; LBFGS left two of the
 42 intermetallic references of Pd-Ni and Mg-Ti at the step limit, 0.5 and 1.2 eV/atom above
-the minimum BFGS reaches in 15 steps, benchmarks/optimizers.py) on the atoms
+the minimum BFGS reaches in 11-13 steps, benchmarks/optimizers.py) on the atoms
 and, for crystals, on the cell through ``FrechetCellFilter``, until every force is below
 ``fmax`` or ``steps`` are spent. Whatever
 goes wrong becomes the ``reason`` of the result, never an exception: the potential raising,
