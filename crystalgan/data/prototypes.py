@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 from pymatgen.core import Composition, Element, Lattice, Structure
-from pymatgen.io.vasp import Poscar
 
 from crystalgan.errors import InputError
 
@@ -161,6 +160,8 @@ def write_library(out: Path, library: list[tuple[str, Structure, str]]) -> list[
     (:func:`unrelaxed`, or relaxed by :func:`crystalgan.physics.hull.relaxed_library`);
     returns the paths. NN is the prototype's index in the library, so that the folders of two
     metals stay aligned."""
+    from pymatgen.io.vasp import Poscar  # pymatgen.io.vasp takes 0.8 s to import: only where it writes
+
     index = {p.name: i for i, p in enumerate(PROTOTYPES)}
     out.mkdir(parents=True, exist_ok=True)
     paths = []
